@@ -1,0 +1,72 @@
+import { z } from 'zod';
+import { id } from './ids.js';
+
+/** What the gate decided for one request. The gateway maps each to an HTTP status. */
+export const ISSUE_OUTCOMES = ['ISSUED', 'ALREADY_ISSUED', 'SOLD_OUT', 'COUPON_NOT_FOUND', 'COUPON_NOT_OPEN'] as const;
+export type IssueOutcome = (typeof ISSUE_OUTCOMES)[number];
+
+/** Internal API: gateway → issuer, POST /internal/issue. */
+export const issueRequest = z.object({
+  couponId: id,
+  userId: id,
+  requestId: z.string().min(1).max(128),
+});
+export type IssueRequest = z.infer<typeof issueRequest>;
+
+export const issueResponse = z.object({
+  outcome: z.enum(ISSUE_OUTCOMES),
+  eventId: z.uuid().optional(),
+});
+export type IssueResponse = z.infer<typeof issueResponse>;
+
+/** Public answer of POST /coupons/{userId}/issue-async on 202. */
+export interface IssueAccepted {
+  status: 'PENDING';
+  issueId: string;
+  couponId: number;
+  userId: number;
+  requestId: string;
+}
+
+/** GET /coupons/{userId}/issues/{couponId} */
+export const ISSUE_STATES = ['ISSUED', 'PENDING', 'NONE'] as const;
+export type IssueState = (typeof ISSUE_STATES)[number];
+
+/** Admin: POST /admin/coupons */
+export const createCoupon = z
+  .object({
+    name: z.string().min(1).max(100).default('coupon'),
+    quantity: z.number().int().positive().max(10_000_000),
+    opensAt: z.iso.datetime({ offset: true }).optional(),
+    closesAt: z.iso.datetime({ offset: true }).optional(),
+  })
+  .strict()
+  .refine((c) => !c.opensAt || !c.closesAt || Date.parse(c.opensAt) < Date.parse(c.closesAt), {
+    message: 'opensAt must be before closesAt',
+  });
+export type CreateCoupon = z.infer<typeof createCoupon>;
+
+export interface CouponView {
+  id: number;
+  name: string;
+  quantity: number;
+  opensAt: string;
+  closesAt: string;
+}
+
+export interface CouponStats {
+  couponId: number;
+  quantity: number;
+  /** Users the Redis gate admitted. */
+  admitted: number;
+  /** Stock left in the gate. */
+  remaining: number;
+  /** Rows in MySQL. */
+  persisted: number;
+  /** Events of this coupon in the DLT. */
+  dlt: number;
+}
+
+/** Internal header carrying the shared token between gateway and issuer. */
+export const INTERNAL_TOKEN_HEADER = 'x-internal-token';
+export const REQUEST_ID_HEADER = 'x-request-id';

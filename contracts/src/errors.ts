@@ -1,0 +1,43 @@
+// Error codes are part of the public API: clients branch on them. Renaming one is a breaking change.
+export const ERROR_CODES = {
+  INVALID_REQUEST: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  COUPON_NOT_FOUND: 404,
+  NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  ALREADY_ISSUED: 409,
+  SOLD_OUT: 409,
+  COUPON_NOT_OPEN: 409,
+  CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  RATE_LIMITED: 429,
+  INTERNAL: 500,
+  UNAVAILABLE: 503,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** The one error body every service answers with. */
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; requestId: string };
+}
+
+export function errorBody(code: ErrorCode, message: string, requestId: string): ErrorBody {
+  return { error: { code, message, requestId } };
+}
+
+/** A failure in our own code or a dependency. `retryable` tells the persister: back off, or DLT. */
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+  constructor(code: ErrorCode, message: string, opts: { retryable?: boolean; cause?: unknown } = {}) {
+    super(message, { cause: opts.cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.retryable = opts.retryable ?? false;
+  }
+  get status(): number {
+    return ERROR_CODES[this.code];
+  }
+}

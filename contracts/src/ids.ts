@@ -1,0 +1,22 @@
+import { z } from 'zod';
+
+/**
+ * Ids travel in URLs as strings. Accept only plain ASCII decimal digits, no sign, no leading zero,
+ * no exponent, no unicode digits, and at most Number.MAX_SAFE_INTEGER so that they stay exact as
+ * numbers and fit MySQL's BIGINT.
+ */
+const DIGITS = /^[1-9][0-9]{0,15}$/;
+
+export const idParam = z
+  .string()
+  .regex(DIGITS, 'must be a positive integer')
+  .transform(Number)
+  .refine(Number.isSafeInteger, 'is too large');
+
+export const id = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+
+export function parseId(raw: string | undefined): number | undefined {
+  if (raw === undefined || !DIGITS.test(raw)) return undefined;
+  const n = Number(raw);
+  return Number.isSafeInteger(n) ? n : undefined;
+}

@@ -1,0 +1,13 @@
+// Redis keys of one coupon share the hash tag {coupon:ID}, so the gate script (which touches all of
+// them) runs on Redis Cluster. Renaming a key orphans live gates: rewarm every open coupon after.
+
+/** meta (hash: quantity, opensAt, closesAt), stock (remaining count), users (set of admitted users). */
+export function gateKeys(couponId: number): [meta: string, stock: string, users: string] {
+  const tag = `{coupon:${couponId}}`;
+  return [`${tag}:meta`, `${tag}:stock`, `${tag}:users`];
+}
+
+/** Per-coupon count of events in the DLT, kept by the persister and the DLT command. */
+export function dltCountKey(couponId: number): string {
+  return `{coupon:${couponId}}:dlt`;
+}

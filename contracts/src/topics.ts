@@ -1,0 +1,25 @@
+// Topic names are part of the wire contract between services and of the data already in Kafka.
+// Renaming one needs a migration plan: dual-publish, move the consumer group, then retire the old name.
+export const TOPICS = {
+  issued: 'coupon.issued',
+  issuedDlt: 'coupon.issued.dlt',
+} as const;
+
+/** Consumer group of the persister. Renaming it loses committed offsets (the group restarts from its reset policy). */
+export const PERSISTER_GROUP = 'coupon-persister';
+
+/** Headers every DLT record carries, so an operator can see why it is there and where it came from. */
+export const DLT_HEADERS = {
+  reason: 'x-dlt-reason',
+  error: 'x-dlt-error',
+  attempts: 'x-dlt-attempts',
+  originTopic: 'x-origin-topic',
+  originPartition: 'x-origin-partition',
+  originOffset: 'x-origin-offset',
+  firstFailureAt: 'x-first-failure-at',
+  couponId: 'x-coupon-id',
+} as const;
+
+/** Why an event went to the DLT. Closed set: the DLT command filters on it. */
+export const DLT_REASONS = ['SCHEMA_INVALID', 'NON_RETRYABLE', 'RETRIES_EXHAUSTED'] as const;
+export type DltReason = (typeof DLT_REASONS)[number];

@@ -1,0 +1,4 @@
+export * from './migrate.js';
+export * from './pool.js';
+export * from './queries.js';
+export * from './schema.js';

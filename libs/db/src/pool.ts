@@ -1,0 +1,196 @@
+import { performance } from 'node:perf_hooks';
+import { createPool as createMysqlPool, type Pool as MysqlPool, type PoolConnection } from 'mysql2/promise';
+
+/** HikariCP's knobs under their Hikari names, with the seed report's recommended defaults. */
+export interface PoolConfig {
+  url: string;
+  /** HikariCP maximumPoolSize. The seed ran with 3 and recommends 30+. */
+  maximumPoolSize?: number;
+  /** HikariCP connectionTimeout: how long acquisition may wait before failing with PoolTimeoutError. */
+  connectionTimeoutMs?: number;
+  /** HikariCP idleTimeout: idle connections above minimumIdle are closed after this long. */
+  idleTimeoutMs?: number;
+  /** HikariCP minimumIdle. */
+  minimumIdle?: number;
+  /** TCP connect timeout for a new connection (a down database fails within this). */
+  connectTimeoutMs?: number;
+}
+
+/** Metrics hooks; each is optional and called synchronously on the event. */
+export interface PoolHooks {
+  onAcquire?(ms: number): void;
+  onTimeout?(): void;
+}
+
+export interface PoolStats {
+  active: number;
+  idle: number;
+  pending: number;
+  total: number;
+  max: number;
+  timeouts: number;
+}
+
+/** Acquisition waited longer than connectionTimeout: the pool is exhausted. Retryable. */
+export class PoolTimeoutError extends Error {
+  readonly retryable = true;
+  readonly code = 'POOL_ACQUIRE_TIMEOUT';
+  constructor(ms: number, stats: PoolStats) {
+    super(
+      `ConnectionTimeout: connection is not available, request timed out after ${ms}ms ` +
+        `(active=${stats.active}, idle=${stats.idle}, pending=${stats.pending}, max=${stats.max})`,
+    );
+    this.name = 'PoolTimeoutError';
+  }
+}
+
+export const POOL_DEFAULTS = {
+  maximumPoolSize: 30,
+  connectionTimeoutMs: 1_000,
+  idleTimeoutMs: 60_000,
+  minimumIdle: 2,
+  connectTimeoutMs: 2_000,
+} as const;
+
+/**
+ * A mysql2 pool with what HikariCP gives a Spring service and mysql2 lacks: an acquisition timeout
+ * that fails fast with a typed error, and live counters for metrics.
+ */
+export class DbPool {
+  readonly raw: MysqlPool;
+  readonly max: number;
+  private readonly connectionTimeoutMs: number;
+  private active = 0;
+  private pending = 0;
+  private timeouts = 0;
+
+  constructor(
+    cfg: PoolConfig,
+    private readonly hooks: PoolHooks = {},
+  ) {
+    const c = { ...POOL_DEFAULTS, ...stripUndefined(cfg) };
+    this.max = c.maximumPoolSize;
+    this.connectionTimeoutMs = c.connectionTimeoutMs;
+    this.raw = createMysqlPool({
+      uri: cfg.url,
+      connectionLimit: c.maximumPoolSize,
+      maxIdle: c.minimumIdle,
+      idleTimeout: c.idleTimeoutMs,
+      connectTimeout: c.connectTimeoutMs,
+      waitForConnections: true,
+      queueLimit: 0,
+      enableKeepAlive: true,
+      supportBigNumbers: true,
+      timezone: 'Z',
+      dateStrings: false,
+    });
+  }
+
+  stats(): PoolStats {
+    const inner = this.raw.pool as unknown as { _allConnections?: { length: number }; _freeConnections?: { length: number } };
+    const total = inner._allConnections?.length ?? this.active;
+    const idle = inner._freeConnections?.length ?? 0;
+    return { active: this.active, idle, pending: this.pending, total, max: this.max, timeouts: this.timeouts };
+  }
+
+  /** Borrows a connection, or throws PoolTimeoutError after connectionTimeout. */
+  async acquire(): Promise<PoolConnection> {
+    const t0 = performance.now();
+    this.pending++;
+    const pending = this.raw.getConnection();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new PoolTimeoutError(this.connectionTimeoutMs, this.stats())), this.connectionTimeoutMs);
+    });
+    try {
+      const conn = await Promise.race([pending, timeout]);
+      this.active++;
+      this.hooks.onAcquire?.(performance.now() - t0);
+      return conn;
+    } catch (err) {
+      if (err instanceof PoolTimeoutError) {
+        this.timeouts++;
+        this.hooks.onTimeout?.();
+        // The queued request will still get a connection later: hand it straight back.
+        pending.then(
+          (c) => c.release(),
+          () => undefined,
+        );
+      }
+      throw err;
+    } finally {
+      clearTimeout(timer);
+      this.pending--;
+    }
+  }
+
+  release(conn: PoolConnection): void {
+    this.active--;
+    conn.release();
+  }
+
+  /** Runs fn with a borrowed connection and always gives it back. */
+  async with<T>(fn: (conn: PoolConnection) => Promise<T>): Promise<T> {
+    const conn = await this.acquire();
+    try {
+      return await fn(conn);
+    } catch (err) {
+      if (isConnectionLost(err)) conn.destroy();
+      throw err;
+    } finally {
+      this.release(conn);
+    }
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      await this.with((c) => c.query('SELECT 1'));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  end(): Promise<void> {
+    return this.raw.end();
+  }
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+  'ER_CON_COUNT_ERROR',
+  'ER_SERVER_SHUTDOWN',
+  'ER_SERVER_GONE_ERROR',
+  'ER_CONNECTION_KILLED',
+  'ER_CLIENT_INTERACTION_TIMEOUT',
+]);
+
+function isConnectionLost(err: unknown): boolean {
+  const e = err as { code?: string; fatal?: boolean };
+  return e?.fatal === true || (e?.code !== undefined && CONNECTION_CODES.has(e.code));
+}
+
+const TRANSIENT_SQL = new Set(['ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT', 'ER_QUERY_INTERRUPTED', 'ER_TOO_MANY_USER_CONNECTIONS']);
+
+/**
+ * True when waiting and retrying can succeed (database down, pool exhausted, deadlock); false for
+ * errors the same statement will hit again (constraint, data, syntax): those are poison.
+ */
+export function isTransientDbError(err: unknown): boolean {
+  if (err instanceof PoolTimeoutError) return true;
+  if (isConnectionLost(err)) return true;
+  const code = (err as { code?: string })?.code;
+  if (code && TRANSIENT_SQL.has(code)) return true;
+  // No SQL error code at all (a driver or network failure we do not know): assume transient.
+  return code === undefined || !code.startsWith('ER_');
+}

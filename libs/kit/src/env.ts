@@ -1,0 +1,50 @@
+import { z } from 'zod';
+
+/**
+ * Parses the environment once at start-up. A bad variable stops the process with a message that
+ * names it; nothing else in a service reads process.env.
+ */
+export function parseEnv<S extends z.ZodType>(schema: S, source: NodeJS.ProcessEnv = process.env): z.infer<S> {
+  const result = schema.safeParse(source);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+  throw new Error(`invalid environment:\n${lines.join('\n')}`);
+}
+
+/** Common variables: every service reads its dependencies' addresses under the same names. */
+export const commonEnv = {
+  /** Log level for pino. */
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Grace period for shutdown: in-flight work gets this long to drain before the process exits. */
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+};
+
+export const redisEnv = {
+  /** Redis holding the gate (stock and admitted users). Production: appendonly yes, noeviction. */
+  REDIS_URL: z.url().default('redis://127.0.0.1:6380'),
+};
+
+export const kafkaEnv = {
+  /** Comma-separated Kafka bootstrap brokers. */
+  KAFKA_BROKERS: z
+    .string()
+    .default('127.0.0.1:9092')
+    .transform((s) => s.split(',').map((b) => b.trim()).filter(Boolean)),
+  /** Client id prefix reported to the brokers. */
+  KAFKA_CLIENT_ID: z.string().default('coupon'),
+};
+
+export const databaseEnv = {
+  /** MySQL/MariaDB URL: mysql://user:password@host:port/database */
+  DATABASE_URL: z.url().default('mysql://coupon:coupon@127.0.0.1:3307/coupon'),
+};
+
+export const tokenEnv = {
+  /** Shared secret between gateway and issuer (header x-internal-token). */
+  INTERNAL_TOKEN: z.string().min(8).default('dev-internal-token'),
+};
+
+/** "true"/"false"/"1"/"0" → boolean; z.coerce.boolean would read "false" as true. */
+export const boolish = z
+  .enum(['true', 'false', '1', '0'])
+  .transform((v) => v === 'true' || v === '1');

@@ -1,0 +1,72 @@
+import { randomUUID } from 'node:crypto';
+import { timingSafeEqual, createHash } from 'node:crypto';
+import { AppError, type ErrorCode, errorBody, ERROR_CODES, REQUEST_ID_HEADER } from '@coupon/contracts';
+import type { Context, Hono, MiddlewareHandler } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { Logger } from './log.js';
+
+export type Vars = { requestId: string };
+export type Env = { Variables: Vars };
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/** Takes a well-formed x-request-id from the caller, or makes one; echoes it on the answer. */
+export const requestId = (): MiddlewareHandler<Env> => async (c, next) => {
+  const given = c.req.header(REQUEST_ID_HEADER);
+  const id = given && REQUEST_ID.test(given) ? given : randomUUID();
+  c.set('requestId', id);
+  c.header(REQUEST_ID_HEADER, id);
+  await next();
+};
+
+export function fail(c: Context<Env>, code: ErrorCode, message: string, headers?: Record<string, string>): Response {
+  const status = ERROR_CODES[code] as ContentfulStatusCode;
+  if (headers) for (const [k, v] of Object.entries(headers)) c.header(k, v);
+  return c.json(errorBody(code, message, c.get('requestId') ?? 'none'), status);
+}
+
+/** One error mapping for the whole app: AppError by its code, anything else a 500 without a stack. */
+export function installErrorHandler(app: Hono<Env>, log: Logger): void {
+  app.onError((err, c) => {
+    if (err instanceof AppError) {
+      if (err.code === 'UNAVAILABLE') c.header('Retry-After', '1');
+      return fail(c, err.code, err.message);
+    }
+    const status = (err as { status?: number }).status;
+    if (status === 413) return fail(c, 'PAYLOAD_TOO_LARGE', 'request too large');
+    if (status === 400) return fail(c, 'INVALID_REQUEST', 'malformed request');
+    log.error({ err, requestId: c.get('requestId') }, 'unhandled error');
+    return fail(c, 'INTERNAL', 'internal error');
+  });
+  app.notFound((c) => fail(c, 'NOT_FOUND', 'no such route'));
+}
+
+/** Constant-time token comparison (hashes first so lengths do not leak either). */
+export function tokenMatches(given: string | undefined, expected: string): boolean {
+  if (!given) return false;
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
+/** 401 without a token, 403 with a wrong one. */
+export const requireToken =
+  (header: string, expected: string): MiddlewareHandler<Env> =>
+  async (c, next) => {
+    const given = c.req.header(header);
+    if (!given) return fail(c, 'UNAUTHORIZED', `missing ${header}`);
+    if (!tokenMatches(given, expected)) return fail(c, 'FORBIDDEN', 'invalid token');
+    await next();
+    return undefined;
+  };
+
+/** GET /health: the process is alive. GET /ready: dependencies reachable and not draining. */
+export function healthRoutes(app: Hono<Env>, ready: () => Promise<Record<string, boolean>>, draining: () => boolean) {
+  app.get('/health', (c) => c.json({ status: 'ok' }));
+  app.get('/ready', async (c) => {
+    if (draining()) return c.json({ status: 'draining' }, 503);
+    const checks = await ready().catch(() => ({ checks: false }));
+    const ok = Object.values(checks).every(Boolean);
+    return c.json({ status: ok ? 'ready' : 'not ready', checks }, ok ? 200 : 503);
+  });
+}

@@ -1,0 +1,7 @@
+export * from './env.js';
+export * from './http.js';
+export * from './kafka.js';
+export * from './log.js';
+export * from './redis.js';
+export * from './serve.js';
+export * from './shutdown.js';

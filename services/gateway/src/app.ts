@@ -1,0 +1,64 @@
+import { parseId } from '@coupon/contracts';
+import { type Env, fail, healthRoutes, installErrorHandler, type Logger, requestId, tokenMatches } from '@coupon/kit';
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { issueHandler } from './issue.js';
+import type { IssuerClient } from './issuer-client.js';
+import type { RateLimiter } from './rate-limit.js';
+
+export interface GatewayDeps {
+  issuer: IssuerClient;
+  limiter: RateLimiter;
+  log: Logger;
+  adminToken: string;
+  draining: () => boolean;
+}
+
+/** The public HTTP surface. Never listens by itself; main.ts serves it. */
+export function createApp(deps: GatewayDeps): Hono<Env> {
+  const app = new Hono<Env>();
+  app.use(requestId());
+  app.use(bodyLimit({ maxSize: 16 * 1024, onError: (c) => fail(c as never, 'PAYLOAD_TOO_LARGE', 'body too large') }));
+  installErrorHandler(app, deps.log);
+  healthRoutes(
+    app,
+    async () => ({ issuer: (await deps.issuer.get<{ status: string }>('/health', 'ready-check').catch(() => undefined))?.status === 'ok' }),
+    deps.draining,
+  );
+
+  app.post('/coupons/:userId/issue-async', issueHandler(deps));
+
+  app.get('/coupons/:userId/issues/:couponId', async (c) => {
+    const userId = parseId(c.req.param('userId'));
+    const couponId = parseId(c.req.param('couponId'));
+    if (userId === undefined || couponId === undefined) return fail(c, 'INVALID_REQUEST', 'ids must be positive integers');
+    return c.json(await deps.issuer.get(`/internal/coupons/${couponId}/users/${userId}`, c.get('requestId')));
+  });
+
+  const admin = new Hono<Env>();
+  admin.use(async (c, next) => {
+    const auth = c.req.header('authorization');
+    if (!auth) return fail(c, 'UNAUTHORIZED', 'missing bearer token');
+    const token = auth.startsWith('Bearer ') ? auth.slice(7) : undefined;
+    if (!tokenMatches(token, deps.adminToken)) return fail(c, 'FORBIDDEN', 'invalid token');
+    await next();
+    return undefined;
+  });
+  admin.post('/coupons', async (c) => {
+    const body = await c.req.json().catch(() => undefined);
+    if (body === undefined) return fail(c, 'INVALID_REQUEST', 'body must be JSON');
+    return c.json(await deps.issuer.post('/internal/coupons', body, c.get('requestId')), 201);
+  });
+  admin.get('/coupons/:couponId', async (c) => {
+    const id = parseId(c.req.param('couponId'));
+    if (id === undefined) return fail(c, 'INVALID_REQUEST', 'couponId must be a positive integer');
+    return c.json(await deps.issuer.get(`/internal/coupons/${id}`, c.get('requestId')));
+  });
+  admin.get('/coupons/:couponId/stats', async (c) => {
+    const id = parseId(c.req.param('couponId'));
+    if (id === undefined) return fail(c, 'INVALID_REQUEST', 'couponId must be a positive integer');
+    return c.json(await deps.issuer.get(`/internal/coupons/${id}/stats`, c.get('requestId')));
+  });
+  app.route('/admin', admin);
+  return app;
+}

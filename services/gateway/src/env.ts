@@ -1,0 +1,38 @@
+import { boolish, commonEnv, parseEnv, redisEnv, tokenEnv } from '@coupon/kit';
+import { z } from 'zod';
+
+export const gatewayEnv = z.object({
+  ...commonEnv,
+  ...redisEnv,
+  ...tokenEnv,
+  /** Public HTTP port. */
+  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  /** Interface to listen on (the gateway is the public edge). */
+  HOST: z.string().default('0.0.0.0'),
+  /** Base URL of the issuer's internal API. */
+  ISSUER_URL: z.url().default('http://127.0.0.1:3001'),
+  /** Keep-alive connections to the issuer. */
+  ISSUER_CONNECTIONS: z.coerce.number().int().min(1).max(1_024).default(64),
+  /** Budget for one issuer call; past it the breaker counts a failure and the client gets 503. */
+  ISSUER_TIMEOUT_MS: z.coerce.number().int().min(10).default(3_000),
+  /** Bearer token for /admin. */
+  ADMIN_TOKEN: z.string().min(8).default('dev-admin-token'),
+  /** Token bucket: sustained requests per second admitted to the issue endpoint (per instance unless shared). */
+  RATE_LIMIT_PER_SEC: z.coerce.number().int().min(1).default(20_000),
+  /** Token bucket size: how large a burst passes at once. */
+  RATE_LIMIT_BURST: z.coerce.number().int().min(1).default(20_000),
+  /** Share the bucket between gateways through Redis (bottleneck's Redis datastore). */
+  RATE_LIMIT_SHARED: boolish.default(false),
+  /** Breaker opens when this percentage of calls fail within the rolling window... */
+  BREAKER_ERROR_PERCENT: z.coerce.number().min(1).max(100).default(50),
+  /** ...and at least this many calls were made in it. */
+  BREAKER_VOLUME_THRESHOLD: z.coerce.number().int().min(1).default(20),
+  /** Open breaker tries one call again (half-open) after this long. */
+  BREAKER_RESET_MS: z.coerce.number().int().min(100).default(2_000),
+});
+
+export type GatewayEnv = z.infer<typeof gatewayEnv>;
+
+export function loadEnv(source: NodeJS.ProcessEnv = process.env): GatewayEnv {
+  return parseEnv(gatewayEnv, source);
+}

@@ -1,0 +1,80 @@
+import { AppError, createCoupon as createCouponSchema, INTERNAL_TOKEN_HEADER, issueRequest, parseId } from '@coupon/contracts';
+import type { DbPool } from '@coupon/db';
+import { type Env, fail, healthRoutes, installErrorHandler, type Logger, requestId, requireToken } from '@coupon/kit';
+import { Hono } from 'hono';
+import type { Redis } from 'ioredis';
+import { couponStats, createCoupon, getCoupon, issueState, view } from './coupons.js';
+import type { Gate } from './gate.js';
+import type { IssueService } from './issue.js';
+
+export interface IssuerDeps {
+  issues: IssueService;
+  gate: Gate;
+  pool: DbPool;
+  redis: Redis;
+  log: Logger;
+  internalToken: string;
+  draining: () => boolean;
+  kafkaReady: () => boolean;
+}
+
+async function json(c: { req: { json(): Promise<unknown> } }): Promise<unknown> {
+  try {
+    return await c.req.json();
+  } catch {
+    throw new AppError('INVALID_REQUEST', 'body must be JSON');
+  }
+}
+
+/** The issuer's internal HTTP API. Never listens by itself; main.ts serves it. */
+export function createApp(deps: IssuerDeps): Hono<Env> {
+  const app = new Hono<Env>();
+  app.use(requestId());
+  installErrorHandler(app, deps.log);
+  healthRoutes(
+    app,
+    async () => ({
+      redis: deps.redis.status === 'ready',
+      kafka: deps.kafkaReady(),
+      database: await deps.pool.ping(),
+    }),
+    deps.draining,
+  );
+
+  const internal = new Hono<Env>();
+  internal.use(requireToken(INTERNAL_TOKEN_HEADER, deps.internalToken));
+
+  internal.post('/issue', async (c) => {
+    const parsed = issueRequest.safeParse(await json(c));
+    if (!parsed.success) return fail(c, 'INVALID_REQUEST', 'couponId, userId and requestId are required');
+    return c.json(await deps.issues.issue(parsed.data));
+  });
+
+  internal.post('/coupons', async (c) => {
+    const parsed = createCouponSchema.safeParse(await json(c));
+    if (!parsed.success) return fail(c, 'INVALID_REQUEST', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    return c.json(await createCoupon(deps, parsed.data), 201);
+  });
+
+  internal.get('/coupons/:couponId', async (c) => {
+    const id = parseId(c.req.param('couponId'));
+    if (id === undefined) return fail(c, 'INVALID_REQUEST', 'couponId must be a positive integer');
+    return c.json(view(await getCoupon(deps, id)));
+  });
+
+  internal.get('/coupons/:couponId/stats', async (c) => {
+    const id = parseId(c.req.param('couponId'));
+    if (id === undefined) return fail(c, 'INVALID_REQUEST', 'couponId must be a positive integer');
+    return c.json(await couponStats(deps, id));
+  });
+
+  internal.get('/coupons/:couponId/users/:userId', async (c) => {
+    const couponId = parseId(c.req.param('couponId'));
+    const userId = parseId(c.req.param('userId'));
+    if (couponId === undefined || userId === undefined) return fail(c, 'INVALID_REQUEST', 'ids must be positive integers');
+    return c.json({ couponId, userId, state: await issueState(deps, couponId, userId) });
+  });
+
+  app.route('/internal', internal);
+  return app;
+}

@@ -1,0 +1,57 @@
+import { AppError, dltCountKey, type CouponStats, type CouponView, type CreateCoupon, type IssueState } from '@coupon/contracts';
+import { type Coupon, countIssues, type DbPool, findCoupon, hasIssue, insertCoupon } from '@coupon/db';
+import type { Redis } from 'ioredis';
+import type { Gate } from './gate.js';
+
+const FAR_FUTURE = new Date('2999-12-31T00:00:00Z');
+
+export function view(c: Coupon): CouponView {
+  return { id: c.id, name: c.name, quantity: c.quantity, opensAt: c.opensAt.toISOString(), closesAt: c.closesAt.toISOString() };
+}
+
+export interface CouponDeps {
+  pool: DbPool;
+  gate: Gate;
+  redis: Redis;
+}
+
+/** Admin: the row in MySQL first (source of truth), then the gate in Redis. */
+export async function createCoupon(deps: CouponDeps, input: CreateCoupon): Promise<CouponView> {
+  const row = await insertCoupon(deps.pool, {
+    name: input.name,
+    quantity: input.quantity,
+    opensAt: input.opensAt ? new Date(input.opensAt) : new Date(),
+    closesAt: input.closesAt ? new Date(input.closesAt) : FAR_FUTURE,
+  });
+  await deps.gate.load(row);
+  return view(row);
+}
+
+export async function getCoupon(deps: CouponDeps, couponId: number): Promise<Coupon> {
+  const c = await findCoupon(deps.pool, couponId);
+  if (!c) throw new AppError('COUPON_NOT_FOUND', `coupon ${couponId} does not exist`);
+  return c;
+}
+
+export async function couponStats(deps: CouponDeps, couponId: number): Promise<CouponStats> {
+  const c = await getCoupon(deps, couponId);
+  const [state, persisted, dlt] = await Promise.all([
+    deps.gate.state(couponId),
+    countIssues(deps.pool, couponId),
+    deps.redis.get(dltCountKey(couponId)),
+  ]);
+  return {
+    couponId,
+    quantity: c.quantity,
+    admitted: state?.admitted ?? 0,
+    remaining: state?.remaining ?? 0,
+    persisted,
+    dlt: Number(dlt ?? 0),
+  };
+}
+
+/** ISSUED when the row exists, PENDING when admitted but not yet persisted, else NONE. */
+export async function issueState(deps: CouponDeps, couponId: number, userId: number): Promise<IssueState> {
+  if (await hasIssue(deps.pool, couponId, userId)) return 'ISSUED';
+  return (await deps.gate.isAdmitted(couponId, userId)) ? 'PENDING' : 'NONE';
+}

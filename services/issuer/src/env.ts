@@ -1,0 +1,32 @@
+import { boolish, commonEnv, databaseEnv, kafkaEnv, parseEnv, redisEnv, tokenEnv } from '@coupon/kit';
+import { z } from 'zod';
+
+export const issuerEnv = z.object({
+  ...commonEnv,
+  ...redisEnv,
+  ...kafkaEnv,
+  ...databaseEnv,
+  ...tokenEnv,
+  /** Port of the internal HTTP API. */
+  PORT: z.coerce.number().int().min(1).max(65535).default(3001),
+  /** Interface to listen on. Internal service: loopback unless told otherwise. */
+  HOST: z.string().default('127.0.0.1'),
+  /** Gather concurrent produces for up to this long into one batch (kafkajs has no linger.ms). */
+  PRODUCER_LINGER_MS: z.coerce.number().min(0).max(100).default(2),
+  /** Largest batch sent at once. */
+  PRODUCER_MAX_BATCH: z.coerce.number().int().min(1).max(10_000).default(1_000),
+  /** Wait this long for the broker's acknowledgement; past it the outcome is unknown (503, slot kept). */
+  PRODUCER_DELIVERY_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
+  /** Pool for admin and status reads (writes happen in the persister). */
+  DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(5),
+  /** HikariCP connectionTimeout for that pool. */
+  DB_CONNECTION_TIMEOUT_MS: z.coerce.number().int().min(10).default(1_000),
+  /** Apply database migrations at start (under a named lock). */
+  MIGRATE_ON_START: boolish.default(true),
+});
+
+export type IssuerEnv = z.infer<typeof issuerEnv>;
+
+export function loadEnv(source: NodeJS.ProcessEnv = process.env): IssuerEnv {
+  return parseEnv(issuerEnv, source);
+}

@@ -1,0 +1,4 @@
+export { createApp, type IssuerDeps } from './app.js';
+export { Gate, type GateCoupon } from './gate.js';
+export { IssueService } from './issue.js';
+export { BatchingProducer, DeliveryTimeoutError, isDefiniteFailure } from './producer.js';

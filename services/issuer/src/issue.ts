@@ -1,0 +1,80 @@
+import { randomUUID } from 'node:crypto';
+import { AppError, COUPON_ISSUED_VERSION, type CouponIssuedEvent, eventKey, type IssueRequest, type IssueResponse } from '@coupon/contracts';
+import { type DbPool, findCoupon } from '@coupon/db';
+import type { Logger } from '@coupon/kit';
+import type { Gate } from './gate.js';
+import { type BatchingProducer, isDefiniteFailure } from './producer.js';
+
+/** After a failed batch, refuse new work for this long instead of taking slots we may not deliver. */
+const KAFKA_COOLDOWN_MS = 1_000;
+
+export interface IssueDeps {
+  gate: Gate;
+  producer: BatchingProducer;
+  pool: DbPool;
+  log: Logger;
+}
+
+/**
+ * The issue operation: the gate decides, then the event must be durable in Kafka before we answer.
+ * A definite produce failure gives the slot back; an ambiguous one (timeout) keeps it for reconcile.
+ */
+export class IssueService {
+  private kafkaDownUntil = 0;
+  private readonly knownMissing = new Map<number, number>();
+
+  constructor(private readonly deps: IssueDeps) {}
+
+  async issue(req: IssueRequest): Promise<IssueResponse> {
+    if (Date.now() < this.kafkaDownUntil) throw new AppError('UNAVAILABLE', 'event log unavailable', { retryable: true });
+    const outcome = await this.deps.gate.admit(req.couponId, req.userId).catch((err: unknown) => {
+      throw new AppError('UNAVAILABLE', 'gate unavailable', { retryable: true, cause: err });
+    });
+    if (outcome === 'COUPON_NOT_FOUND') await this.assertGateNotLost(req.couponId);
+    if (outcome !== 'ISSUED') return { outcome };
+
+    const event: CouponIssuedEvent = {
+      v: COUPON_ISSUED_VERSION,
+      eventId: randomUUID(),
+      couponId: req.couponId,
+      userId: req.userId,
+      issuedAt: Date.now(),
+      requestId: req.requestId,
+    };
+    try {
+      await this.deps.producer.send({
+        key: eventKey(event),
+        value: JSON.stringify(event),
+        headers: { 'event-id': event.eventId, 'event-version': String(event.v) },
+      });
+    } catch (err) {
+      this.kafkaDownUntil = Date.now() + KAFKA_COOLDOWN_MS;
+      const definite = isDefiniteFailure(err);
+      let released = false;
+      if (definite) released = await this.deps.gate.release(req.couponId, req.userId).catch(() => false);
+      this.deps.log.error(
+        { err, eventId: event.eventId, requestId: req.requestId, couponId: req.couponId, userId: req.userId, definite, released },
+        'KafkaException: produce failed',
+      );
+      throw new AppError('UNAVAILABLE', 'event log unavailable', { retryable: true, cause: err });
+    }
+    return { outcome: 'ISSUED', eventId: event.eventId };
+  }
+
+  /**
+   * The gate knows nothing of this coupon. If the database does, Redis lost its data: answer 503
+   * until an operator rewarms it (re-opening from the quantity alone would over-issue).
+   */
+  private async assertGateNotLost(couponId: number): Promise<void> {
+    const checked = this.knownMissing.get(couponId);
+    if (checked !== undefined && Date.now() - checked < 5_000) return;
+    const coupon = await findCoupon(this.deps.pool, couponId).catch(() => undefined);
+    if (!coupon) {
+      if (this.knownMissing.size > 10_000) this.knownMissing.clear();
+      this.knownMissing.set(couponId, Date.now());
+      return;
+    }
+    this.deps.log.error({ couponId }, 'gate lost: coupon exists in the database but not in Redis; run rewarm');
+    throw new AppError('UNAVAILABLE', 'coupon gate not loaded', { retryable: true });
+  }
+}

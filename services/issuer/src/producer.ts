@@ -1,0 +1,124 @@
+import type { Message, Producer } from 'kafkajs';
+
+export interface BatchingConfig {
+  topic: string;
+  /** How long to gather concurrent requests into one batch (kafkajs has no linger.ms). */
+  lingerMs: number;
+  /** Flush as soon as this many messages wait. */
+  maxBatch: number;
+  /** Give up waiting for the broker's acknowledgement after this long: the outcome is then unknown. */
+  deliveryTimeoutMs: number;
+}
+
+export interface BatchHooks {
+  onBatch?(size: number, ms: number, ok: boolean): void;
+}
+
+/** The broker did not acknowledge in time. The event may or may not be in Kafka: do not release the slot. */
+export class DeliveryTimeoutError extends Error {
+  readonly ambiguous = true;
+  constructor(ms: number) {
+    super(`KafkaException: delivery not acknowledged within ${ms} ms`);
+    this.name = 'DeliveryTimeoutError';
+  }
+}
+
+type Pending = { message: Message; resolve: () => void; reject: (err: unknown) => void };
+
+/**
+ * Gathers concurrent sends for up to `lingerMs` (or `maxBatch` messages) into one producer.send with
+ * acks=all, and settles each caller when the broker has acknowledged the batch. Batches go out one
+ * after another (the idempotent producer keeps order with one request in flight); what arrives while
+ * one is in flight joins the next.
+ */
+export class BatchingProducer {
+  private queue: Pending[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private inFlight = 0;
+  private readonly maxInFlight = 1;
+  private idle: Array<() => void> = [];
+
+  constructor(
+    private readonly producer: Producer,
+    private readonly cfg: BatchingConfig,
+    private readonly hooks: BatchHooks = {},
+  ) {}
+
+  send(message: Message): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ message, resolve, reject });
+      if (this.queue.length >= this.cfg.maxBatch) this.kick();
+      else this.timer ??= setTimeout(() => this.kick(), this.cfg.lingerMs);
+    });
+  }
+
+  /** Waits until every queued message is sent or failed (shutdown). */
+  async flush(): Promise<void> {
+    this.kick();
+    if (this.queue.length === 0 && this.inFlight === 0) return;
+    await new Promise<void>((resolve) => this.idle.push(resolve));
+  }
+
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  private kick(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    while (this.queue.length > 0 && this.inFlight < this.maxInFlight) {
+      const batch = this.queue.splice(0, this.cfg.maxBatch);
+      this.inFlight++;
+      void this.sendBatch(batch).finally(() => {
+        this.inFlight--;
+        if (this.queue.length > 0) this.kick();
+        else if (this.inFlight === 0) for (const done of this.idle.splice(0)) done();
+      });
+    }
+  }
+
+  private async sendBatch(batch: Pending[]): Promise<void> {
+    const t0 = performance.now();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new DeliveryTimeoutError(this.cfg.deliveryTimeoutMs)), this.cfg.deliveryTimeoutMs);
+    });
+    const send = this.producer.send({ topic: this.cfg.topic, acks: -1, messages: batch.map((p) => p.message) });
+    try {
+      await Promise.race([send, timeout]);
+      this.hooks.onBatch?.(batch.length, performance.now() - t0, true);
+      for (const p of batch) p.resolve();
+    } catch (err) {
+      this.hooks.onBatch?.(batch.length, performance.now() - t0, false);
+      for (const p of batch) p.reject(err);
+      // A timed-out send may still complete later (its events then reach the log: the slots stay
+      // taken, so nothing is over-issued). kafkajs's own retry bound ends it.
+      send.catch(() => undefined);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+/**
+ * True only when the event certainly did not reach Kafka, so the slot may go back to stock: the broker
+ * rejected the batch with a non-retriable error, or the producer was not connected so nothing was sent.
+ * Everything else (timeouts, connections lost or refused after retries that may have written the batch)
+ * is ambiguous: releasing then could over-issue, so the slot stays taken and reconcile repairs it.
+ */
+export function isDefiniteFailure(err: unknown): boolean {
+  if (err instanceof DeliveryTimeoutError) return false;
+  const chain: unknown[] = [];
+  for (let e: unknown = err; e && typeof e === 'object' && !chain.includes(e); ) {
+    chain.push(e);
+    const x = e as { originalError?: unknown; cause?: unknown };
+    e = x.originalError ?? x.cause;
+  }
+  return chain.some((e) => {
+    const x = e as { name?: string; message?: string; retriable?: boolean; type?: string };
+    if (x.name === 'KafkaJSProtocolError' && x.retriable === false) return true;
+    return /producer is disconnected|not connected/i.test(x.message ?? '');
+  });
+}

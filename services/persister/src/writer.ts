@@ -1,0 +1,149 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type DbPool, insertIssues, isTransientDbError } from '@coupon/db';
+import type { Logger } from '@coupon/kit';
+import type { Redis } from 'ioredis';
+import type { EachBatchPayload, Producer } from 'kafkajs';
+import { backoffMs, decode, toRow, type RawMessage } from './decode.js';
+import { type DltEntry, sendToDlt } from './dlt.js';
+
+export interface WriterConfig {
+  insertChunk: number;
+  retryMaxBackoffMs: number;
+}
+
+export interface WriterHooks {
+  onBatch?(size: number, inserted: number, ms: number): void;
+  onRetry?(err: unknown): void;
+  onDlt?(n: number): void;
+  /** Milliseconds from the event's admission to the row's commit, per event. */
+  onEventLatency?(ms: number): void;
+}
+
+export interface WriterDeps {
+  pool: DbPool;
+  dltProducer: Producer;
+  redis: Redis;
+  log: Logger;
+  cfg: WriterConfig;
+  hooks?: WriterHooks;
+}
+
+type Row = { message: RawMessage; row: ReturnType<typeof toRow> };
+
+/**
+ * Handles one fetched batch of one partition: poison to the DLT, valid events inserted in chunks,
+ * then the offset committed. Transient database failures back off and retry the same batch for as
+ * long as it takes (heartbeating, so the consumer stays in its group): an outage never empties the
+ * topic into the DLT. A non-retryable failure is narrowed down row by row and only those rows go to
+ * the DLT.
+ */
+export class BatchWriter {
+  constructor(private readonly deps: WriterDeps) {}
+
+  handle = async (p: EachBatchPayload): Promise<void> => {
+    const { batch } = p;
+    if (batch.messages.length === 0) return;
+    const t0 = performance.now();
+    const { events, poison } = decode(batch.messages);
+    const now = new Date();
+    const dlt: DltEntry[] = poison.map((x) => ({ ...x, attempts: 1, firstFailureAt: now }));
+    const rows: Row[] = events.map((e) => ({ message: e.message, row: toRow(e.event) }));
+
+    const outcome = await this.persist(rows, p);
+    if (outcome === 'aborted') return; // rebalance or shutdown: not committed, redelivered later
+    dlt.push(...outcome.poison);
+
+    if (dlt.length > 0) {
+      await sendToDlt(this.deps.dltProducer, this.deps.redis, { topic: batch.topic, partition: batch.partition }, dlt);
+      this.deps.hooks?.onDlt?.(dlt.length);
+      this.deps.log.warn(
+        { topic: batch.topic, partition: batch.partition, dlt: dlt.map((d) => ({ offset: d.message.offset, reason: d.reason, error: d.error })) },
+        'events sent to the DLT',
+      );
+    }
+
+    const last = batch.lastOffset();
+    p.resolveOffset(last);
+    await p.commitOffsetsIfNecessary({
+      topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(last) + 1n).toString() }] }],
+    });
+    const committedAt = Date.now();
+    for (const e of events) this.deps.hooks?.onEventLatency?.(committedAt - e.event.issuedAt);
+    const ms = performance.now() - t0;
+    this.deps.hooks?.onBatch?.(batch.messages.length, outcome.inserted, ms);
+    this.deps.log.info(
+      { partition: batch.partition, size: batch.messages.length, inserted: outcome.inserted, dlt: dlt.length, ms: Math.round(ms), lastOffset: last },
+      'batch persisted',
+    );
+  };
+
+  private async persist(rows: Row[], p: EachBatchPayload): Promise<'aborted' | { inserted: number; poison: DltEntry[] }> {
+    let attempt = 0;
+    let firstFailureAt: Date | undefined;
+    for (;;) {
+      if (!p.isRunning() || p.isStale()) return 'aborted';
+      try {
+        return await this.insertAll(rows);
+      } catch (caught) {
+        let err = caught;
+        attempt++;
+        firstFailureAt ??= new Date();
+        if (!isTransientDbError(err)) {
+          // isolate() throws only transient errors: then back off like any other transient failure.
+          try {
+            return await this.isolate(rows, attempt, firstFailureAt);
+          } catch (transient) {
+            err = transient;
+          }
+        }
+        this.deps.hooks?.onRetry?.(err);
+        const wait = backoffMs(attempt, this.deps.cfg.retryMaxBackoffMs);
+        this.deps.log.warn(
+          { partition: p.batch.partition, attempt, waitMs: wait, err: (err as Error).message, code: (err as { code?: string }).code },
+          'database write failed, retrying',
+        );
+        await this.waitAlive(wait, p);
+      }
+    }
+  }
+
+  private async insertAll(rows: Row[]): Promise<{ inserted: number; poison: DltEntry[] }> {
+    let inserted = 0;
+    const chunk = this.deps.cfg.insertChunk;
+    for (let i = 0; i < rows.length; i += chunk) {
+      inserted += await insertIssues(this.deps.pool, rows.slice(i, i + chunk).map((r) => r.row));
+    }
+    return { inserted, poison: [] };
+  }
+
+  /** One row at a time: rows that fail for good become DLT entries; a transient error is rethrown. */
+  private async isolate(rows: Row[], attempts: number, firstFailureAt: Date): Promise<{ inserted: number; poison: DltEntry[] }> {
+    let inserted = 0;
+    const poison: DltEntry[] = [];
+    for (const r of rows) {
+      try {
+        inserted += await insertIssues(this.deps.pool, [r.row]);
+      } catch (err) {
+        if (isTransientDbError(err)) throw err;
+        poison.push({
+          message: r.message,
+          reason: 'NON_RETRYABLE',
+          error: `${(err as { code?: string }).code ?? 'ERROR'}: ${(err as Error).message}`,
+          couponId: r.row.couponId,
+          attempts,
+          firstFailureAt,
+        });
+      }
+    }
+    return { inserted, poison };
+  }
+
+  /** Sleeps in slices, heartbeating so the group does not evict us while the database is down. */
+  private async waitAlive(ms: number, p: EachBatchPayload): Promise<void> {
+    const until = Date.now() + ms;
+    while (Date.now() < until && p.isRunning() && !p.isStale()) {
+      await sleep(Math.min(500, until - Date.now()));
+      await p.heartbeat().catch(() => undefined);
+    }
+  }
+}
