@@ -8,6 +8,20 @@ export const TOPICS = {
 /** Consumer group of the persister. Renaming it loses committed offsets (the group restarts from its reset policy). */
 export const PERSISTER_GROUP = 'coupon-persister';
 
+export interface TopicNames {
+  issued: string;
+  issuedDlt: string;
+  persisterGroup: string;
+}
+
+/**
+ * Names under an optional prefix (KAFKA_TOPIC_PREFIX), so that tests or a second environment can
+ * share a broker without reading each other's events. Production runs with no prefix.
+ */
+export function topicNames(prefix = ''): TopicNames {
+  return { issued: prefix + TOPICS.issued, issuedDlt: prefix + TOPICS.issuedDlt, persisterGroup: prefix + PERSISTER_GROUP };
+}
+
 /** Headers every DLT record carries, so an operator can see why it is there and where it came from. */
 export const DLT_HEADERS = {
   reason: 'x-dlt-reason',

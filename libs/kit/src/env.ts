@@ -30,6 +30,11 @@ export const kafkaEnv = {
     .string()
     .default('127.0.0.1:9092')
     .transform((s) => s.split(',').map((b) => b.trim()).filter(Boolean)),
+  /** Prefix for topic and group names; empty in production, set by tests to share a broker safely. */
+  KAFKA_TOPIC_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]*$/)
+    .default(''),
   /** Client id prefix reported to the brokers. */
   KAFKA_CLIENT_ID: z.string().default('coupon'),
 };

@@ -6,7 +6,7 @@ export const gatewayEnv = z.object({
   ...redisEnv,
   ...tokenEnv,
   /** Public HTTP port. */
-  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   /** Interface to listen on (the gateway is the public edge). */
   HOST: z.string().default('0.0.0.0'),
   /** Base URL of the issuer's internal API. */

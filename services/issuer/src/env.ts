@@ -8,7 +8,7 @@ export const issuerEnv = z.object({
   ...databaseEnv,
   ...tokenEnv,
   /** Port of the internal HTTP API. */
-  PORT: z.coerce.number().int().min(1).max(65535).default(3001),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3001),
   /** Interface to listen on. Internal service: loopback unless told otherwise. */
   HOST: z.string().default('127.0.0.1'),
   /** Gather concurrent produces for up to this long into one batch (kafkajs has no linger.ms). */

@@ -1,4 +1,4 @@
-import { DLT_HEADERS, type DltReason, dltCountKey, TOPICS } from '@coupon/contracts';
+import { DLT_HEADERS, type DltReason, dltCountKey } from '@coupon/contracts';
 import type { Redis } from 'ioredis';
 import type { Producer } from 'kafkajs';
 import type { Poison } from './decode.js';
@@ -17,10 +17,10 @@ export interface DltEntry extends Poison {
  * Publishes poison events to the DLT with acks=all, the original key and bytes, and headers saying
  * why and where from. Resolves only once the broker has them: the caller commits after this.
  */
-export async function sendToDlt(producer: Producer, redis: Redis, origin: DltOrigin, entries: DltEntry[]): Promise<void> {
+export async function sendToDlt(producer: Producer, topic: string, redis: Redis, origin: DltOrigin, entries: DltEntry[]): Promise<void> {
   if (entries.length === 0) return;
   await producer.send({
-    topic: TOPICS.issuedDlt,
+    topic,
     acks: -1,
     messages: entries.map((e) => ({
       key: e.message.key,

@@ -7,7 +7,7 @@ export const persisterEnv = z.object({
   ...kafkaEnv,
   ...databaseEnv,
   /** Port of /health, /ready (and /metrics). */
-  PORT: z.coerce.number().int().min(1).max(65535).default(3002),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3002),
   /** Interface to listen on. */
   HOST: z.string().default('127.0.0.1'),
   /** HikariCP maximumPoolSize (the seed ran with 3 and recommends 30+). */

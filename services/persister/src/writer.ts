@@ -22,6 +22,7 @@ export interface WriterHooks {
 export interface WriterDeps {
   pool: DbPool;
   dltProducer: Producer;
+  dltTopic: string;
   redis: Redis;
   log: Logger;
   cfg: WriterConfig;
@@ -54,7 +55,7 @@ export class BatchWriter {
     dlt.push(...outcome.poison);
 
     if (dlt.length > 0) {
-      await sendToDlt(this.deps.dltProducer, this.deps.redis, { topic: batch.topic, partition: batch.partition }, dlt);
+      await sendToDlt(this.deps.dltProducer, this.deps.dltTopic, this.deps.redis, { topic: batch.topic, partition: batch.partition }, dlt);
       this.deps.hooks?.onDlt?.(dlt.length);
       this.deps.log.warn(
         { topic: batch.topic, partition: batch.partition, dlt: dlt.map((d) => ({ offset: d.message.offset, reason: d.reason, error: d.error })) },

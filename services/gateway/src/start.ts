@@ -1,0 +1,45 @@
+import type { AddressInfo } from 'node:net';
+import { closeServer, createLogger, createRedis, listen, type Logger, Shutdown } from '@coupon/kit';
+import { createApp } from './app.js';
+import type { GatewayEnv } from './env.js';
+import { IssuerClient } from './issuer-client.js';
+import { RateLimiter } from './rate-limit.js';
+
+export interface RunningGateway {
+  port: number;
+  url: string;
+  issuer: IssuerClient;
+  shutdown: Shutdown;
+  stop(): Promise<void>;
+}
+
+export async function startGateway(env: GatewayEnv, log: Logger = createLogger('gateway', env.LOG_LEVEL)): Promise<RunningGateway> {
+  const redis = env.RATE_LIMIT_SHARED ? createRedis({ url: env.REDIS_URL, failFast: false }, log) : undefined;
+  const limiter = new RateLimiter({ perSecond: env.RATE_LIMIT_PER_SEC, burst: env.RATE_LIMIT_BURST, redis });
+  const issuer = new IssuerClient({
+    url: env.ISSUER_URL,
+    token: env.INTERNAL_TOKEN,
+    connections: env.ISSUER_CONNECTIONS,
+    timeoutMs: env.ISSUER_TIMEOUT_MS,
+    errorThresholdPercentage: env.BREAKER_ERROR_PERCENT,
+    volumeThreshold: env.BREAKER_VOLUME_THRESHOLD,
+    resetTimeoutMs: env.BREAKER_RESET_MS,
+  });
+  issuer.breaker.on('open', () => log.warn({ breaker: 'issuer' }, 'circuit breaker opened'));
+  issuer.breaker.on('halfOpen', () => log.info({ breaker: 'issuer' }, 'circuit breaker half-open'));
+  issuer.breaker.on('close', () => log.info({ breaker: 'issuer' }, 'circuit breaker closed'));
+
+  const shutdown = new Shutdown(log, env.SHUTDOWN_TIMEOUT_MS);
+  const app = createApp({ issuer, limiter, log, adminToken: env.ADMIN_TOKEN, draining: () => shutdown.draining });
+  const server = await listen(app, env.PORT, env.HOST);
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${env.HOST === '0.0.0.0' ? '127.0.0.1' : env.HOST}:${port}`;
+  log.info({ url }, 'gateway listening');
+
+  shutdown
+    .add('drain http', () => closeServer(server))
+    .add('close issuer client', () => issuer.close())
+    .add('stop rate limiter', () => limiter.stop())
+    .add('close redis', () => redis?.quit());
+  return { port, url, issuer, shutdown, stop: () => shutdown.run('stop') };
+}

@@ -1,0 +1,74 @@
+import { topicNames } from '@coupon/contracts';
+import { DbPool, runMigrations } from '@coupon/db';
+import { closeServer, createKafka, createLogger, createRedis, ensureTopics, listen, type Logger, Shutdown } from '@coupon/kit';
+import type { AddressInfo } from 'node:net';
+import { createApp } from './app.js';
+import type { IssuerEnv } from './env.js';
+import { Gate } from './gate.js';
+import { IssueService } from './issue.js';
+import { BatchingProducer } from './producer.js';
+
+export interface RunningIssuer {
+  port: number;
+  gate: Gate;
+  shutdown: Shutdown;
+  stop(): Promise<void>;
+}
+
+/** Builds clients once, serves the internal API, and registers shutdown steps in order. */
+export async function startIssuer(env: IssuerEnv, log: Logger = createLogger('issuer', env.LOG_LEVEL)): Promise<RunningIssuer> {
+  const topics = topicNames(env.KAFKA_TOPIC_PREFIX);
+  if (env.MIGRATE_ON_START) await runMigrations(env.DATABASE_URL);
+  const redis = createRedis({ url: env.REDIS_URL }, log);
+  const pool = new DbPool({ url: env.DATABASE_URL, maximumPoolSize: env.DB_POOL_SIZE, connectionTimeoutMs: env.DB_CONNECTION_TIMEOUT_MS });
+  const kafka = createKafka({ brokers: env.KAFKA_BROKERS, clientId: `${env.KAFKA_CLIENT_ID}-issuer` }, log);
+  await ensureTopics(kafka, [topics.issued, topics.issuedDlt]);
+
+  const kafkaProducer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    // Bounded retries (about the delivery timeout) so a dead broker ends a send instead of retrying forever.
+    retry: { initialRetryTime: 100, maxRetryTime: 1_000, retries: 6 },
+  });
+  let kafkaConnected = false;
+  kafkaProducer.on(kafkaProducer.events.CONNECT, () => {
+    kafkaConnected = true;
+  });
+  kafkaProducer.on(kafkaProducer.events.DISCONNECT, () => {
+    kafkaConnected = false;
+  });
+  await kafkaProducer.connect();
+
+  const producer = new BatchingProducer(kafkaProducer, {
+    topic: topics.issued,
+    lingerMs: env.PRODUCER_LINGER_MS,
+    maxBatch: env.PRODUCER_MAX_BATCH,
+    deliveryTimeoutMs: env.PRODUCER_DELIVERY_TIMEOUT_MS,
+  });
+  const gate = new Gate(redis);
+  const issues = new IssueService({ gate, producer, pool, log });
+  const shutdown = new Shutdown(log, env.SHUTDOWN_TIMEOUT_MS);
+
+  const app = createApp({
+    issues,
+    gate,
+    pool,
+    redis,
+    log,
+    internalToken: env.INTERNAL_TOKEN,
+    draining: () => shutdown.draining,
+    kafkaReady: () => kafkaConnected,
+  });
+  const server = await listen(app, env.PORT, env.HOST);
+  const port = (server.address() as AddressInfo).port;
+  log.info({ port, host: env.HOST }, 'issuer listening');
+
+  shutdown
+    .add('drain http', () => closeServer(server))
+    .add('flush producer', () => producer.flush())
+    .add('disconnect producer', () => kafkaProducer.disconnect())
+    .add('close redis', () => redis.quit())
+    .add('close pool', () => pool.end());
+  return { port, gate, shutdown, stop: () => shutdown.run('stop') };
+}

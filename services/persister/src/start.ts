@@ -1,0 +1,84 @@
+import type { AddressInfo } from 'node:net';
+import { topicNames } from '@coupon/contracts';
+import { DbPool, runMigrations } from '@coupon/db';
+import { closeServer, createKafka, createLogger, createRedis, ensureTopics, listen, type Logger, Shutdown } from '@coupon/kit';
+import { createApp } from './app.js';
+import type { PersisterEnv } from './env.js';
+import { BatchWriter } from './writer.js';
+
+export interface RunningPersister {
+  port: number;
+  pool: DbPool;
+  shutdown: Shutdown;
+  stop(): Promise<void>;
+}
+
+/** Joins the consumer group and writes batches; /health and /ready on PORT. */
+export async function startPersister(env: PersisterEnv, log: Logger = createLogger('persister', env.LOG_LEVEL)): Promise<RunningPersister> {
+  const topics = topicNames(env.KAFKA_TOPIC_PREFIX);
+  if (env.MIGRATE_ON_START) await runMigrations(env.DATABASE_URL);
+  const pool = new DbPool({
+    url: env.DATABASE_URL,
+    maximumPoolSize: env.DB_POOL_SIZE,
+    connectionTimeoutMs: env.DB_CONNECTION_TIMEOUT_MS,
+    idleTimeoutMs: env.DB_IDLE_TIMEOUT_MS,
+  });
+  const redis = createRedis({ url: env.REDIS_URL }, log);
+  const kafka = createKafka({ brokers: env.KAFKA_BROKERS, clientId: `${env.KAFKA_CLIENT_ID}-persister` }, log);
+  await ensureTopics(kafka, [topics.issued, topics.issuedDlt]);
+
+  const dltProducer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  await dltProducer.connect();
+
+  const consumer = kafka.consumer({
+    groupId: topics.persisterGroup,
+    sessionTimeout: 30_000,
+    heartbeatInterval: 3_000,
+    maxWaitTimeInMs: env.FETCH_MAX_WAIT_MS,
+    minBytes: env.FETCH_MIN_BYTES,
+    allowAutoTopicCreation: false,
+  });
+  let joined = false;
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    joined = true;
+  });
+  consumer.on(consumer.events.CRASH, (e) => {
+    joined = false;
+    log.error({ err: e.payload.error, restart: e.payload.restart }, 'KafkaException: consumer crashed');
+  });
+  consumer.on(consumer.events.STOP, () => {
+    joined = false;
+  });
+
+  const writer = new BatchWriter({
+    pool,
+    dltProducer,
+    dltTopic: topics.issuedDlt,
+    redis,
+    log,
+    cfg: { insertChunk: env.INSERT_CHUNK, retryMaxBackoffMs: env.RETRY_MAX_BACKOFF_MS },
+  });
+
+  await consumer.connect();
+  await consumer.subscribe({ topic: topics.issued, fromBeginning: true });
+  await consumer.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    partitionsConsumedConcurrently: env.PARTITIONS_CONCURRENCY,
+    eachBatch: writer.handle,
+  });
+
+  const shutdown = new Shutdown(log, env.SHUTDOWN_TIMEOUT_MS);
+  const app = createApp({ pool, log, draining: () => shutdown.draining, consumerReady: () => joined });
+  const server = await listen(app, env.PORT, env.HOST);
+  const port = (server.address() as AddressInfo).port;
+  log.info({ port, group: topics.persisterGroup }, 'persister running');
+
+  shutdown
+    .add('leave consumer group', () => consumer.disconnect())
+    .add('disconnect dlt producer', () => dltProducer.disconnect())
+    .add('close http', () => closeServer(server))
+    .add('close redis', () => redis.quit())
+    .add('close pool', () => pool.end());
+  return { port, pool, shutdown, stop: () => shutdown.run('stop') };
+}

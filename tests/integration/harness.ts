@@ -1,0 +1,146 @@
+import { type CouponStats, type CouponView, topicNames } from '@coupon/contracts';
+import { DbPool } from '@coupon/db';
+import { gatewayEnv, type RunningGateway, startGateway } from '@coupon/gateway';
+import { issuerEnv, type RunningIssuer, startIssuer } from '@coupon/issuer';
+import { createLogger } from '@coupon/kit';
+import { persisterEnv, type RunningPersister, startPersister } from '@coupon/persister';
+import { inject } from 'vitest';
+
+export const ADMIN_TOKEN = 'test-admin-token';
+export const INTERNAL_TOKEN = 'test-internal-token';
+
+export function infra() {
+  return inject('infra');
+}
+
+export function topics() {
+  return topicNames(infra().KAFKA_TOPIC_PREFIX);
+}
+
+/** Environment every service gets in tests: the real infrastructure, port 0, quiet logs. */
+export function baseEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    ...infra(),
+    PORT: '0',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    MIGRATE_ON_START: 'false',
+    INTERNAL_TOKEN,
+    ADMIN_TOKEN,
+    SHUTDOWN_TIMEOUT_MS: '5000',
+    ...extra,
+  };
+}
+
+export interface SystemOptions {
+  persister?: boolean;
+  issuerEnv?: Record<string, string>;
+  gatewayEnv?: Record<string, string>;
+  persisterEnv?: Record<string, string>;
+}
+
+export interface System {
+  url: string;
+  gateway: RunningGateway;
+  issuer: RunningIssuer;
+  persister?: RunningPersister;
+  admin: Admin;
+  startPersister(extra?: Record<string, string>): Promise<RunningPersister>;
+  stop(): Promise<void>;
+}
+
+const log = (name: string) => createLogger(name, process.env.TEST_LOG_LEVEL ?? 'silent');
+
+export function runPersister(extra: Record<string, string> = {}): Promise<RunningPersister> {
+  return startPersister(persisterEnv.parse(baseEnv(extra)), log('persister'));
+}
+
+/** Starts the three real services in this process on ephemeral ports. */
+export async function startSystem(opts: SystemOptions = {}): Promise<System> {
+  const issuer = await startIssuer(issuerEnv.parse(baseEnv(opts.issuerEnv)), log('issuer'));
+  const gateway = await startGateway(
+    gatewayEnv.parse(baseEnv({ ISSUER_URL: `http://127.0.0.1:${issuer.port}`, HOST: '127.0.0.1', ...opts.gatewayEnv })),
+    log('gateway'),
+  );
+  const sys: System = {
+    url: gateway.url,
+    gateway,
+    issuer,
+    admin: new Admin(gateway.url),
+    async startPersister(extra) {
+      sys.persister = await runPersister({ ...opts.persisterEnv, ...extra });
+      return sys.persister;
+    },
+    async stop() {
+      await gateway.stop();
+      await issuer.stop();
+      await sys.persister?.stop();
+    },
+  };
+  if (opts.persister !== false) await sys.startPersister();
+  return sys;
+}
+
+export class Admin {
+  constructor(private readonly url: string) {}
+
+  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await fetch(`${this.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const json = (await res.json()) as T;
+    if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${JSON.stringify(json)}`);
+    return json;
+  }
+
+  createCoupon(quantity: number, extra: Record<string, unknown> = {}): Promise<CouponView> {
+    return this.call('POST', '/admin/coupons', { quantity, name: 'test', ...extra });
+  }
+
+  stats(couponId: number): Promise<CouponStats> {
+    return this.call('GET', `/admin/coupons/${couponId}/stats`);
+  }
+
+  /** Polls stats until `done` holds or the time runs out; returns the last stats. */
+  async waitFor(couponId: number, done: (s: CouponStats) => boolean, timeoutMs = 30_000): Promise<CouponStats> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const s = await this.stats(couponId);
+      if (done(s) || Date.now() > until) return s;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+export interface Answer {
+  status: number;
+  body: { error?: { code: string; message: string; requestId: string }; issueId?: string; status?: string };
+  headers: Headers;
+}
+
+export async function issue(url: string, userId: number | string, couponId: number | string): Promise<Answer> {
+  const res = await fetch(`${url}/coupons/${userId}/issue-async?couponId=${couponId}`, { method: 'POST' });
+  return { status: res.status, body: (await res.json()) as Answer['body'], headers: res.headers };
+}
+
+export function tally(answers: Answer[]): Record<string, number> {
+  const t: Record<string, number> = {};
+  for (const a of answers) {
+    const k = a.status === 202 ? '202' : `${a.status} ${a.body.error?.code ?? ''}`.trim();
+    t[k] = (t[k] ?? 0) + 1;
+  }
+  return t;
+}
+
+/** A pool on the test database, for asserting rows directly. */
+export function testPool(): DbPool {
+  return new DbPool({ url: infra().DATABASE_URL, maximumPoolSize: 4 });
+}
+
+/** Distinct user ids per test so tests never collide in Redis or MySQL. */
+let seq = 0;
+export function userIds(n: number): number[] {
+  const base = (Date.now() % 1_000_000_000) * 1_000 + (seq++ % 1_000) * 100_000;
+  return Array.from({ length: n }, (_, i) => base + i + 1);
+}
