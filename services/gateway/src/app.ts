@@ -1,9 +1,10 @@
 import { parseId } from '@coupon/contracts';
-import { type Env, fail, healthRoutes, installErrorHandler, type Logger, requestId, tokenMatches } from '@coupon/kit';
+import { type Env, fail, healthRoutes, installErrorHandler, instrumentApp, type Logger, requestId, tokenMatches } from '@coupon/kit';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { issueHandler } from './issue.js';
 import type { IssuerClient } from './issuer-client.js';
+import type { GatewayMetrics } from './metrics.js';
 import type { RateLimiter } from './rate-limit.js';
 
 export interface GatewayDeps {
@@ -12,11 +13,14 @@ export interface GatewayDeps {
   log: Logger;
   adminToken: string;
   draining: () => boolean;
+  /** Optional so tests can build the app without metrics. */
+  metrics?: GatewayMetrics;
 }
 
 /** The public HTTP surface. Never listens by itself; main.ts serves it. */
 export function createApp(deps: GatewayDeps): Hono<Env> {
   const app = new Hono<Env>();
+  if (deps.metrics) instrumentApp(app, deps.metrics.registry);
   app.use(requestId());
   app.use(bodyLimit({ maxSize: 16 * 1024, onError: (c) => fail(c as never, 'PAYLOAD_TOO_LARGE', 'body too large') }));
   installErrorHandler(app, deps.log);
@@ -26,6 +30,7 @@ export function createApp(deps: GatewayDeps): Hono<Env> {
     deps.draining,
   );
 
+  if (deps.metrics) app.post('/coupons/:userId/issue-async', deps.metrics.issueResults);
   app.post('/coupons/:userId/issue-async', issueHandler(deps));
 
   app.get('/coupons/:userId/issues/:couponId', async (c) => {

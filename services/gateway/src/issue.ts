@@ -26,7 +26,8 @@ export function issueHandler(deps: IssueHandlerDeps) {
     if (userId === undefined) return fail(c, 'INVALID_REQUEST', 'userId must be a positive integer');
     if (couponId === undefined) return fail(c, 'INVALID_REQUEST', 'exactly one couponId query parameter, a positive integer, is required');
 
-    if (!(await deps.limiter.take())) return fail(c, 'RATE_LIMITED', 'too many requests', { 'Retry-After': String(deps.limiter.retryAfterSec) });
+    const token = deps.limiter.take();
+    if (token !== true && !(await token)) return fail(c, 'RATE_LIMITED', 'too many requests', { 'Retry-After': String(deps.limiter.retryAfterSec) });
 
     const requestId = c.get('requestId');
     let res: Awaited<ReturnType<IssuerClient['issue']>>;

@@ -3,6 +3,7 @@ import { closeServer, createLogger, createRedis, listen, type Logger, Shutdown }
 import { createApp } from './app.js';
 import type { GatewayEnv } from './env.js';
 import { IssuerClient } from './issuer-client.js';
+import { createGatewayMetrics } from './metrics.js';
 import { RateLimiter } from './rate-limit.js';
 
 export interface RunningGateway {
@@ -28,9 +29,11 @@ export async function startGateway(env: GatewayEnv, log: Logger = createLogger('
   issuer.breaker.on('open', () => log.warn({ breaker: 'issuer' }, 'circuit breaker opened'));
   issuer.breaker.on('halfOpen', () => log.info({ breaker: 'issuer' }, 'circuit breaker half-open'));
   issuer.breaker.on('close', () => log.info({ breaker: 'issuer' }, 'circuit breaker closed'));
+  const metrics = createGatewayMetrics();
+  metrics.watchBreaker('issuer', issuer.breaker);
 
   const shutdown = new Shutdown(log, env.SHUTDOWN_TIMEOUT_MS);
-  const app = createApp({ issuer, limiter, log, adminToken: env.ADMIN_TOKEN, draining: () => shutdown.draining });
+  const app = createApp({ issuer, limiter, log, adminToken: env.ADMIN_TOKEN, draining: () => shutdown.draining, metrics });
   const server = await listen(app, env.PORT, env.HOST);
   const port = (server.address() as AddressInfo).port;
   const url = `http://${env.HOST === '0.0.0.0' ? '127.0.0.1' : env.HOST}:${port}`;

@@ -1,0 +1,109 @@
+import type { ErrorCode } from '@coupon/contracts';
+import { Counter, createRegistry, type Env, Gauge, type Registry } from '@coupon/kit';
+import type { MiddlewareHandler } from 'hono';
+
+/** What the edge answered to POST /coupons/{userId}/issue-async. Closed set: dashboards and alerts filter on it. */
+export const ISSUE_RESULTS = [
+  'issued',
+  'already_issued',
+  'sold_out',
+  'not_found',
+  'not_open',
+  'invalid',
+  'rate_limited',
+  'unavailable',
+  'internal',
+] as const;
+export type IssueResult = (typeof ISSUE_RESULTS)[number];
+
+const BY_CODE: Partial<Record<ErrorCode, IssueResult>> = {
+  ALREADY_ISSUED: 'already_issued',
+  SOLD_OUT: 'sold_out',
+  COUPON_NOT_FOUND: 'not_found',
+  COUPON_NOT_OPEN: 'not_open',
+  INVALID_REQUEST: 'invalid',
+  PAYLOAD_TOO_LARGE: 'invalid',
+  RATE_LIMITED: 'rate_limited',
+  UNAVAILABLE: 'unavailable',
+};
+
+/** Maps an answer to its result: 202 is issued; otherwise the error code fail() recorded. */
+export function issueResult(status: number, code: ErrorCode | undefined): IssueResult {
+  if (status === 202) return 'issued';
+  return (code && BY_CODE[code]) || 'internal';
+}
+
+/** 0 closed, 1 half-open, 2 open: the order of severity, so max() over instances is the worst. */
+export const BREAKER_STATES = { closed: 0, halfOpen: 1, open: 2 } as const;
+
+/** The slice of an opossum breaker the metrics read. */
+export interface BreakerLike {
+  readonly closed: boolean;
+  readonly halfOpen: boolean;
+  on(event: 'open' | 'halfOpen' | 'close', listener: () => void): unknown;
+}
+
+export interface GatewayMetrics {
+  registry: Registry;
+  /** Counts issue results; mount on the issue route only. */
+  issueResults: MiddlewareHandler<Env>;
+  /** Exposes a breaker's state (read on scrape) and counts its transitions. */
+  watchBreaker(name: string, breaker: BreakerLike): void;
+}
+
+export function createGatewayMetrics(registry: Registry = createRegistry('gateway')): GatewayMetrics {
+  const results = new Counter({
+    name: 'coupon_issue_results_total',
+    help: 'Answers of the issue endpoint by result (issued = 202; the rest are the error codes of DESIGN.md).',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  // Pre-bound children, all present from the start (a rate over a series that appears late misses its first increase).
+  const byResult = Object.fromEntries(ISSUE_RESULTS.map((r) => [r, results.labels(r)])) as Record<IssueResult, Counter.Internal>;
+  const rejections = new Counter({
+    name: 'rate_limiter_rejections_total',
+    help: 'Issue requests refused with 429 because the token bucket was empty.',
+    registers: [registry],
+  });
+
+  const breakers = new Map<string, BreakerLike>();
+  new Gauge({
+    name: 'circuit_breaker_state',
+    help: 'Circuit breaker state read on scrape: 0 closed, 1 half-open, 2 open.',
+    labelNames: ['breaker'] as const,
+    registers: [registry],
+    collect() {
+      for (const [name, b] of breakers) {
+        this.set({ breaker: name }, b.closed ? BREAKER_STATES.closed : b.halfOpen ? BREAKER_STATES.halfOpen : BREAKER_STATES.open);
+      }
+    },
+  });
+  const transitions = new Counter({
+    name: 'circuit_breaker_transitions_total',
+    help: 'Circuit breaker state changes, by the state entered (open, half_open, closed).',
+    labelNames: ['breaker', 'to'] as const,
+    registers: [registry],
+  });
+
+  return {
+    registry,
+    issueResults: async (c, next) => {
+      await next();
+      const result = issueResult(c.res.status, c.get('errorCode'));
+      byResult[result].inc();
+      if (result === 'rate_limited') rejections.inc();
+    },
+    watchBreaker(name, breaker) {
+      breakers.set(name, breaker);
+      for (const [event, to] of [
+        ['open', 'open'],
+        ['halfOpen', 'half_open'],
+        ['close', 'closed'],
+      ] as const) {
+        const child = transitions.labels(name, to);
+        child.inc(0);
+        breaker.on(event, () => child.inc());
+      }
+    },
+  };
+}
