@@ -1,5 +1,5 @@
-import net from 'node:net';
 import type { AddressInfo } from 'node:net';
+import net from 'node:net';
 
 /**
  * A TCP proxy under the test's control, standing between two real services: `hang()` stops
@@ -37,6 +37,20 @@ export class FaultProxy {
     this.hanging = false;
   }
 
+  /** The peer is down: every connection drops and new ones are refused until accept(). */
+  async refuse(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.cut();
+    });
+  }
+
+  /** The peer is back on the same port. */
+  async accept(): Promise<void> {
+    this.server = net.createServer((client) => this.pipe(client));
+    await new Promise<void>((resolve) => this.server.listen(this.port, '127.0.0.1', resolve));
+  }
+
   cut(): void {
     for (const s of this.sockets) s.destroy();
     this.sockets.clear();
@@ -44,7 +58,7 @@ export class FaultProxy {
 
   async stop(): Promise<void> {
     this.cut();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    if (this.server.listening) await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
   private pipe(client: net.Socket): void {

@@ -1,0 +1,101 @@
+import type { Producer, ProducerRecord } from 'kafkajs';
+import { describe, expect, it } from 'vitest';
+import { BatchingProducer, DeliveryTimeoutError, isDefiniteFailure } from './producer.js';
+
+/** A stand-in for kafkajs's producer: records each send and settles it as told. */
+function fakeProducer(behaviour: (r: ProducerRecord) => Promise<unknown>) {
+  const sends: ProducerRecord[] = [];
+  const producer = {
+    send: (r: ProducerRecord) => {
+      sends.push(r);
+      return behaviour(r);
+    },
+  } as unknown as Producer;
+  return { producer, sends };
+}
+
+const cfg = { topic: 't', lingerMs: 5, maxBatch: 100, deliveryTimeoutMs: 200 };
+
+describe('BatchingProducer', () => {
+  it('happy: concurrent sends within the linger become one acks=all batch', async () => {
+    const { producer, sends } = fakeProducer(async () => []);
+    const p = new BatchingProducer(producer, cfg);
+    await Promise.all(Array.from({ length: 50 }, (_, i) => p.send({ key: String(i), value: 'x' })));
+    expect(sends).toHaveLength(1);
+    expect(sends[0]?.messages).toHaveLength(50);
+    expect(sends[0]?.acks).toBe(-1);
+  });
+
+  it('happy: a full batch goes at once, and what arrives meanwhile joins the next', async () => {
+    let release: () => void = () => undefined;
+    const { producer, sends } = fakeProducer(() => new Promise((r) => (release = () => r([]))));
+    const p = new BatchingProducer(producer, { ...cfg, maxBatch: 10 });
+    const first = Array.from({ length: 10 }, () => p.send({ value: 'a' }));
+    const second = Array.from({ length: 15 }, () => p.send({ value: 'b' }));
+    expect(sends).toHaveLength(1); // one in flight at a time
+    release();
+    await Promise.all(first);
+    await new Promise((r) => setTimeout(r, 0));
+    release();
+    await new Promise((r) => setTimeout(r, 0));
+    release();
+    await Promise.all(second);
+    expect(sends.map((s) => s.messages.length)).toEqual([10, 10, 5]);
+  });
+
+  it('error: every caller of a failed batch is rejected', async () => {
+    const { producer } = fakeProducer(async () => {
+      throw new Error('boom');
+    });
+    const p = new BatchingProducer(producer, cfg);
+    const results = await Promise.allSettled([p.send({ value: '1' }), p.send({ value: '2' })]);
+    expect(results.every((r) => r.status === 'rejected')).toBe(true);
+  });
+
+  it('error: no acknowledgement within the delivery timeout → DeliveryTimeoutError (ambiguous)', async () => {
+    const { producer } = fakeProducer(() => new Promise(() => undefined));
+    const p = new BatchingProducer(producer, { ...cfg, deliveryTimeoutMs: 50 });
+    const err = await p.send({ value: 'x' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DeliveryTimeoutError);
+    expect(isDefiniteFailure(err)).toBe(false);
+  });
+
+  it('happy: flush waits for queued messages', async () => {
+    const { producer, sends } = fakeProducer(async () => []);
+    const p = new BatchingProducer(producer, { ...cfg, lingerMs: 1_000 });
+    const pending = p.send({ value: 'x' });
+    await p.flush();
+    await pending;
+    expect(sends).toHaveLength(1);
+  });
+});
+
+describe('isDefiniteFailure: release the slot only when the event surely is not in Kafka', () => {
+  it('a non-retriable broker rejection is definite', () => {
+    const err = Object.assign(new Error('Message too large'), {
+      name: 'KafkaJSProtocolError',
+      retriable: false,
+    });
+    expect(isDefiniteFailure(err)).toBe(true);
+  });
+
+  it('a disconnected producer (nothing sent) is definite', () => {
+    expect(isDefiniteFailure(new Error('The producer is disconnected'))).toBe(true);
+  });
+
+  it('timeouts and lost connections, even wrapped in retries, are ambiguous', () => {
+    const timeout = Object.assign(new Error('Request Produce timed out'), {
+      name: 'KafkaJSRequestTimeoutError',
+    });
+    const retries = Object.assign(new Error('retries exceeded'), {
+      name: 'KafkaJSNumberOfRetriesExceeded',
+      originalError: timeout,
+    });
+    expect(isDefiniteFailure(retries)).toBe(false);
+    const lost = Object.assign(new Error('Connection closed'), {
+      name: 'KafkaJSConnectionClosedError',
+      retriable: true,
+    });
+    expect(isDefiniteFailure(lost)).toBe(false);
+  });
+});
