@@ -1,6 +1,18 @@
-import { serve, type ServerType } from '@hono/node-server';
+import { type ServerType, serve } from '@hono/node-server';
 import type { Hono } from 'hono';
 import type { Env } from './http.js';
+
+/**
+ * Limits every server gets: headers (and so the URL) at most 8 KiB (431 beyond), a slow client must
+ * send its headers within 5 s and its whole request within 10 s (408 beyond), idle keep-alive
+ * sockets close after 5 s.
+ */
+export const SERVER_LIMITS = {
+  maxHeaderSize: 8 * 1024,
+  headersTimeout: 5_000,
+  requestTimeout: 10_000,
+  keepAliveTimeout: 5_000,
+} as const;
 
 /**
  * Listens with @hono/node-server and resolves once bound. Keep-alive sockets are closed on shutdown
@@ -8,7 +20,16 @@ import type { Env } from './http.js';
  */
 export function listen(app: Hono<Env>, port: number, hostname: string): Promise<ServerType> {
   return new Promise((resolve) => {
-    const server = serve({ fetch: app.fetch, port, hostname }, () => resolve(server));
+    const server = serve(
+      {
+        fetch: app.fetch,
+        port,
+        hostname,
+        // Timeouts are enforced on node's connection check, every 30 s by default: check each second.
+        serverOptions: { ...SERVER_LIMITS, connectionsCheckingInterval: 1_000 },
+      },
+      () => resolve(server),
+    );
   });
 }
 
