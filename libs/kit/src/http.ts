@@ -5,7 +5,8 @@ import type { Context, Hono, MiddlewareHandler } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Logger } from './log.js';
 
-export type Vars = { requestId: string };
+/** errorCode: set by fail(), so metrics can count answers by code without reading the body. */
+export type Vars = { requestId: string; errorCode?: ErrorCode };
 export type Env = { Variables: Vars };
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -22,6 +23,7 @@ export const requestId = (): MiddlewareHandler<Env> => async (c, next) => {
 export function fail(c: Context<Env>, code: ErrorCode, message: string, headers?: Record<string, string>): Response {
   const status = ERROR_CODES[code] as ContentfulStatusCode;
   if (headers) for (const [k, v] of Object.entries(headers)) c.header(k, v);
+  c.set('errorCode', code);
   return c.json(errorBody(code, message, c.get('requestId') ?? 'none'), status);
 }
 

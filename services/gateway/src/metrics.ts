@@ -59,7 +59,11 @@ export function createGatewayMetrics(registry: Registry = createRegistry('gatewa
     registers: [registry],
   });
   // Pre-bound children, all present from the start (a rate over a series that appears late misses its first increase).
-  const byResult = Object.fromEntries(ISSUE_RESULTS.map((r) => [r, results.labels(r)])) as Record<IssueResult, Counter.Internal>;
+  const byResult = {} as Record<IssueResult, Counter.Internal>;
+  for (const r of ISSUE_RESULTS) {
+    byResult[r] = results.labels(r);
+    byResult[r].inc(0);
+  }
   const rejections = new Counter({
     name: 'rate_limiter_rejections_total',
     help: 'Issue requests refused with 429 because the token bucket was empty.',
@@ -74,7 +78,10 @@ export function createGatewayMetrics(registry: Registry = createRegistry('gatewa
     registers: [registry],
     collect() {
       for (const [name, b] of breakers) {
-        this.set({ breaker: name }, b.closed ? BREAKER_STATES.closed : b.halfOpen ? BREAKER_STATES.halfOpen : BREAKER_STATES.open);
+        this.set(
+          { breaker: name },
+          b.closed ? BREAKER_STATES.closed : b.halfOpen ? BREAKER_STATES.halfOpen : BREAKER_STATES.open,
+        );
       }
     },
   });

@@ -1,6 +1,6 @@
 import { AppError, createCoupon as createCouponSchema, INTERNAL_TOKEN_HEADER, issueRequest, parseId } from '@coupon/contracts';
 import type { DbPool } from '@coupon/db';
-import { type Env, fail, healthRoutes, installErrorHandler, type Logger, requestId, requireToken } from '@coupon/kit';
+import { type Env, fail, healthRoutes, installErrorHandler, instrumentApp, type Logger, type Registry, requestId, requireToken } from '@coupon/kit';
 import { Hono } from 'hono';
 import type { Redis } from 'ioredis';
 import { couponStats, createCoupon, getCoupon, issueState, view } from './coupons.js';
@@ -16,6 +16,8 @@ export interface IssuerDeps {
   internalToken: string;
   draining: () => boolean;
   kafkaReady: () => boolean;
+  /** Serves /metrics and times requests when given. */
+  registry?: Registry;
 }
 
 async function json(c: { req: { json(): Promise<unknown> } }): Promise<unknown> {
@@ -29,6 +31,7 @@ async function json(c: { req: { json(): Promise<unknown> } }): Promise<unknown> 
 /** The issuer's internal HTTP API. Never listens by itself; main.ts serves it. */
 export function createApp(deps: IssuerDeps): Hono<Env> {
   const app = new Hono<Env>();
+  if (deps.registry) instrumentApp(app, deps.registry);
   app.use(requestId());
   installErrorHandler(app, deps.log);
   healthRoutes(

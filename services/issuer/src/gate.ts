@@ -63,10 +63,18 @@ export interface GateState {
   admitted: number;
 }
 
+/** Metrics hooks, called synchronously on each decision (not when Redis fails: the caller answers 503 then). */
+export interface GateHooks {
+  onAdmit?(outcome: IssueOutcome): void;
+}
+
 export class Gate {
   private readonly r: Redis & GateCommands;
 
-  constructor(redis: Redis) {
+  constructor(
+    redis: Redis,
+    private readonly hooks: GateHooks = {},
+  ) {
     redis.defineCommand('couponAdmit', { numberOfKeys: 3, lua: ADMIT });
     redis.defineCommand('couponRelease', { numberOfKeys: 3, lua: RELEASE });
     redis.defineCommand('couponLoad', { numberOfKeys: 3, lua: LOAD });
@@ -77,6 +85,7 @@ export class Gate {
     const code = await this.r.couponAdmit(...gateKeys(couponId), userId);
     const outcome = ADMIT_OUTCOMES[Number(code)];
     if (!outcome) throw new Error(`gate script returned ${code}`);
+    this.hooks.onAdmit?.(outcome);
     return outcome;
   }
 

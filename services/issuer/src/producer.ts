@@ -11,7 +11,8 @@ export interface BatchingConfig {
 }
 
 export interface BatchHooks {
-  onBatch?(size: number, ms: number, ok: boolean): void;
+  /** err is the failure when ok is false (metrics tell definite from ambiguous failures with it). */
+  onBatch?(size: number, ms: number, ok: boolean, err?: unknown): void;
 }
 
 /** The broker did not acknowledge in time. The event may or may not be in Kafka: do not release the slot. */
@@ -91,7 +92,7 @@ export class BatchingProducer {
       this.hooks.onBatch?.(batch.length, performance.now() - t0, true);
       for (const p of batch) p.resolve();
     } catch (err) {
-      this.hooks.onBatch?.(batch.length, performance.now() - t0, false);
+      this.hooks.onBatch?.(batch.length, performance.now() - t0, false, err);
       for (const p of batch) p.reject(err);
       // A timed-out send may still complete later (its events then reach the log: the slots stay
       // taken, so nothing is over-issued). kafkajs's own retry bound ends it.

@@ -6,6 +6,7 @@ import { createApp } from './app.js';
 import type { IssuerEnv } from './env.js';
 import { Gate } from './gate.js';
 import { IssueService } from './issue.js';
+import { createIssuerMetrics } from './metrics.js';
 import { BatchingProducer } from './producer.js';
 
 export interface RunningIssuer {
@@ -19,8 +20,13 @@ export interface RunningIssuer {
 export async function startIssuer(env: IssuerEnv, log: Logger = createLogger('issuer', env.LOG_LEVEL)): Promise<RunningIssuer> {
   const topics = topicNames(env.KAFKA_TOPIC_PREFIX);
   if (env.MIGRATE_ON_START) await runMigrations(env.DATABASE_URL);
+  const metrics = createIssuerMetrics();
   const redis = createRedis({ url: env.REDIS_URL }, log);
-  const pool = new DbPool({ url: env.DATABASE_URL, maximumPoolSize: env.DB_POOL_SIZE, connectionTimeoutMs: env.DB_CONNECTION_TIMEOUT_MS });
+  const pool = new DbPool(
+    { url: env.DATABASE_URL, maximumPoolSize: env.DB_POOL_SIZE, connectionTimeoutMs: env.DB_CONNECTION_TIMEOUT_MS },
+    metrics.pool.hooks,
+  );
+  metrics.pool.watch(pool);
   const kafka = createKafka({ brokers: env.KAFKA_BROKERS, clientId: `${env.KAFKA_CLIENT_ID}-issuer` }, log);
   await ensureTopics(kafka, [topics.issued, topics.issuedDlt]);
 
@@ -45,8 +51,8 @@ export async function startIssuer(env: IssuerEnv, log: Logger = createLogger('is
     lingerMs: env.PRODUCER_LINGER_MS,
     maxBatch: env.PRODUCER_MAX_BATCH,
     deliveryTimeoutMs: env.PRODUCER_DELIVERY_TIMEOUT_MS,
-  });
-  const gate = new Gate(redis);
+  }, metrics.producer);
+  const gate = new Gate(redis, metrics.gate);
   const issues = new IssueService({ gate, producer, pool, log });
   const shutdown = new Shutdown(log, env.SHUTDOWN_TIMEOUT_MS);
 
@@ -59,6 +65,7 @@ export async function startIssuer(env: IssuerEnv, log: Logger = createLogger('is
     internalToken: env.INTERNAL_TOKEN,
     draining: () => shutdown.draining,
     kafkaReady: () => kafkaConnected,
+    registry: metrics.registry,
   });
   const server = await listen(app, env.PORT, env.HOST);
   const port = (server.address() as AddressInfo).port;

@@ -1,5 +1,5 @@
 import type { DbPool } from '@coupon/db';
-import { type Env, healthRoutes, installErrorHandler, type Logger, requestId } from '@coupon/kit';
+import { type Env, healthRoutes, installErrorHandler, instrumentApp, type Logger, type Registry, requestId } from '@coupon/kit';
 import { Hono } from 'hono';
 
 export interface PersisterDeps {
@@ -7,11 +7,14 @@ export interface PersisterDeps {
   log: Logger;
   draining: () => boolean;
   consumerReady: () => boolean;
+  /** Serves /metrics and times requests when given. */
+  registry?: Registry;
 }
 
-/** The persister's small HTTP surface: health and readiness (metrics join later). */
+/** The persister's small HTTP surface: health, readiness and metrics. */
 export function createApp(deps: PersisterDeps): Hono<Env> {
   const app = new Hono<Env>();
+  if (deps.registry) instrumentApp(app, deps.registry);
   app.use(requestId());
   installErrorHandler(app, deps.log);
   healthRoutes(app, async () => ({ consumer: deps.consumerReady(), database: await deps.pool.ping() }), deps.draining);

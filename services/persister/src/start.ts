@@ -4,6 +4,7 @@ import { DbPool, runMigrations } from '@coupon/db';
 import { closeServer, createKafka, createLogger, createRedis, ensureTopics, listen, type Logger, Shutdown } from '@coupon/kit';
 import { createApp } from './app.js';
 import type { PersisterEnv } from './env.js';
+import { createPersisterMetrics } from './metrics.js';
 import { BatchWriter } from './writer.js';
 
 export interface RunningPersister {
@@ -17,14 +18,17 @@ export interface RunningPersister {
 export async function startPersister(env: PersisterEnv, log: Logger = createLogger('persister', env.LOG_LEVEL)): Promise<RunningPersister> {
   const topics = topicNames(env.KAFKA_TOPIC_PREFIX);
   if (env.MIGRATE_ON_START) await runMigrations(env.DATABASE_URL);
+  const metrics = createPersisterMetrics();
   const pool = new DbPool({
     url: env.DATABASE_URL,
     maximumPoolSize: env.DB_POOL_SIZE,
     connectionTimeoutMs: env.DB_CONNECTION_TIMEOUT_MS,
     idleTimeoutMs: env.DB_IDLE_TIMEOUT_MS,
-  });
+  }, metrics.pool.hooks);
+  metrics.pool.watch(pool);
   const redis = createRedis({ url: env.REDIS_URL }, log);
   const kafka = createKafka({ brokers: env.KAFKA_BROKERS, clientId: `${env.KAFKA_CLIENT_ID}-persister` }, log);
+  metrics.watchLag(kafka.admin(), { groupId: topics.persisterGroup, topic: topics.issued });
   await ensureTopics(kafka, [topics.issued, topics.issuedDlt]);
 
   const dltProducer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
@@ -57,6 +61,7 @@ export async function startPersister(env: PersisterEnv, log: Logger = createLogg
     redis,
     log,
     cfg: { insertChunk: env.INSERT_CHUNK, retryMaxBackoffMs: env.RETRY_MAX_BACKOFF_MS },
+    hooks: metrics.writer,
   });
 
   await consumer.connect();
@@ -69,7 +74,7 @@ export async function startPersister(env: PersisterEnv, log: Logger = createLogg
   });
 
   const shutdown = new Shutdown(log, env.SHUTDOWN_TIMEOUT_MS);
-  const app = createApp({ pool, log, draining: () => shutdown.draining, consumerReady: () => joined });
+  const app = createApp({ pool, log, draining: () => shutdown.draining, consumerReady: () => joined, registry: metrics.registry });
   const server = await listen(app, env.PORT, env.HOST);
   const port = (server.address() as AddressInfo).port;
   log.info({ port, group: topics.persisterGroup }, 'persister running');
@@ -78,6 +83,7 @@ export async function startPersister(env: PersisterEnv, log: Logger = createLogg
     .add('leave consumer group', () => consumer.disconnect())
     .add('disconnect dlt producer', () => dltProducer.disconnect())
     .add('close http', () => closeServer(server))
+    .add('close metrics', () => metrics.close())
     .add('close redis', () => redis.quit())
     .add('close pool', () => pool.end());
   return { port, pool, shutdown, stop: () => shutdown.run('stop') };

@@ -1,0 +1,83 @@
+import { ISSUE_OUTCOMES, type IssueOutcome } from '@coupon/contracts';
+import {
+  BATCH_SIZE_BUCKETS,
+  Counter,
+  createPoolMetrics,
+  createRegistry,
+  Histogram,
+  LATENCY_BUCKETS,
+  type PoolMetrics,
+  type Registry,
+} from '@coupon/kit';
+import type { GateHooks } from './gate.js';
+import { type BatchHooks, isDefiniteFailure } from './producer.js';
+
+export interface IssuerMetrics {
+  registry: Registry;
+  /** DbPool hooks and gauges (the issuer's small pool for admin and status reads). */
+  pool: PoolMetrics;
+  /** BatchingProducer hooks. */
+  producer: Required<BatchHooks>;
+  /** Gate hooks. */
+  gate: Required<GateHooks>;
+}
+
+export function createIssuerMetrics(registry: Registry = createRegistry('issuer')): IssuerMetrics {
+  const batchSize = new Histogram({
+    name: 'kafka_producer_batch_size',
+    help: 'Events per producer.send (requests gathered during linger.ms), acknowledged or not.',
+    buckets: BATCH_SIZE_BUCKETS,
+    registers: [registry],
+  });
+  const sendSeconds = new Histogram({
+    name: 'kafka_producer_send_seconds',
+    help: 'Time from producer.send to the acks=all acknowledgement (or the failure) of one batch, by result.',
+    labelNames: ['result'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  });
+  const sendOk = sendSeconds.labels('ok');
+  const sendFailed = sendSeconds.labels('failed');
+  const failures = new Counter({
+    name: 'kafka_producer_failures_total',
+    help:
+      'Events whose produce failed. definite="true": certainly not in Kafka, the slot went back to stock; ' +
+      'definite="false": timeout or lost connection, the event may be in Kafka, the slot stays taken until reconcile.',
+    labelNames: ['definite'] as const,
+    registers: [registry],
+  });
+  const definite = failures.labels('true');
+  const ambiguous = failures.labels('false');
+  definite.inc(0);
+  ambiguous.inc(0);
+
+  const gateOutcomes = new Counter({
+    name: 'coupon_gate_outcomes_total',
+    help: "Decisions of the Redis gate script by outcome (a Redis failure is no decision: see the gateway's unavailable results).",
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  const byOutcome = new Map<IssueOutcome, Counter.Internal>();
+  for (const o of ISSUE_OUTCOMES) {
+    const child = gateOutcomes.labels(o.toLowerCase());
+    child.inc(0);
+    byOutcome.set(o, child);
+  }
+
+  return {
+    registry,
+    pool: createPoolMetrics(registry),
+    producer: {
+      onBatch(size, ms, ok, err) {
+        batchSize.observe(size);
+        (ok ? sendOk : sendFailed).observe(ms / 1_000);
+        if (!ok) (isDefiniteFailure(err) ? definite : ambiguous).inc(size);
+      },
+    },
+    gate: {
+      onAdmit(outcome) {
+        byOutcome.get(outcome)?.inc();
+      },
+    },
+  };
+}
