@@ -22,6 +22,20 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      {
+        // Kills, restarts and cuts real service processes (built dist/) under load; see tests/faults.
+        // Runs after the other projects (groupOrder): on 2 cores a parallel suite would skew timings.
+        extends: true,
+        test: {
+          name: 'faults',
+          include: ['tests/faults/**/*.test.ts'],
+          globalSetup: ['tests/integration/global-setup.ts'],
+          testTimeout: 600_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
+        },
+      },
     ],
   },
 });

@@ -4,12 +4,13 @@ import net from 'node:net';
 /**
  * A TCP proxy under the test's control, standing between two real services: `hang()` stops
  * forwarding (the peer looks alive but never answers), `resume()` forwards again, `cut()` drops
- * every connection.
+ * every connection, `delay(ms)` adds latency to every chunk in both directions (order kept).
  */
 export class FaultProxy {
   private server: net.Server;
   private sockets = new Set<net.Socket>();
   private hanging = false;
+  private latencyMs = 0;
   port = 0;
 
   constructor(
@@ -51,6 +52,16 @@ export class FaultProxy {
     await new Promise<void>((resolve) => this.server.listen(this.port, '127.0.0.1', resolve));
   }
 
+  /** Every chunk is forwarded `ms` later (0: at once); a slow network or a slow peer. */
+  delay(ms: number): void {
+    this.latencyMs = ms;
+  }
+
+  /** Open client connections. */
+  get connections(): number {
+    return this.sockets.size / 2;
+  }
+
   cut(): void {
     for (const s of this.sockets) s.destroy();
     this.sockets.clear();
@@ -64,10 +75,15 @@ export class FaultProxy {
   private pipe(client: net.Socket): void {
     const upstream = net.connect(this.targetPort, this.targetHost);
     this.sockets.add(client).add(upstream);
-    const forward = (from: net.Socket, to: net.Socket) =>
+    const forward = (from: net.Socket, to: net.Socket) => {
+      let due = 0; // chunks leave in order: a later chunk is never due before an earlier one
       from.on('data', (chunk) => {
-        if (!this.hanging) to.write(chunk);
+        if (this.hanging) return;
+        if (this.latencyMs === 0 && due <= Date.now()) return void to.write(chunk);
+        due = Math.max(due, Date.now() + this.latencyMs);
+        setTimeout(() => to.destroyed || to.write(chunk), due - Date.now());
       });
+    };
     forward(client, upstream);
     forward(upstream, client);
     const close = () => {

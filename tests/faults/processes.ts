@@ -1,0 +1,170 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, writeSync } from 'node:fs';
+import net, { type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The BUILT services as child processes (`node services/<svc>/dist/main.js`), so a fault can be a
+ * real `kill -9`: no shutdown hook runs, the producer is not flushed, the consumer does not leave
+ * its group. Each process keeps its port across restarts (peers keep their URLs) and appends its
+ * output to one log file, whose tail goes into failure messages.
+ */
+
+export type ServiceName = 'gateway' | 'issuer' | 'persister';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A port nobody listens on right now (the kernel's pick; released before use, so reuse is rare). */
+export async function freePort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const { port } = srv.address() as AddressInfo;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+/** Every child of this test process, killed if the test process dies first. */
+const alive = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const c of alive) c.kill('SIGKILL');
+});
+
+export class ServiceProcess {
+  private child: ChildProcess | undefined;
+  private exited: Promise<void> = Promise.resolve();
+  private expectExit = false;
+  /** Exits we did not cause (crash, bad env): a test should fail on them. */
+  readonly crashes: string[] = [];
+  starts = 0;
+
+  constructor(
+    readonly name: string,
+    readonly service: ServiceName,
+    readonly port: number,
+    private env: Record<string, string>,
+    readonly logFile: string,
+  ) {}
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Spawns the process and waits until GET /ready answers 200 (or throws with the log's tail). */
+  async start(extraEnv: Record<string, string> = {}, readyMs = 45_000): Promise<this> {
+    if (this.running) throw new Error(`${this.name} is already running`);
+    this.env = { ...this.env, ...extraEnv };
+    const fd = openSync(this.logFile, 'a');
+    writeSync(
+      fd,
+      `\n===== ${new Date().toISOString()} start #${++this.starts} of ${this.name} :${this.port} =====\n`,
+    );
+    const child = spawn(process.execPath, [join(ROOT, 'services', this.service, 'dist', 'main.js')], {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '/tmp',
+        ...this.env,
+        PORT: String(this.port),
+      },
+      stdio: ['ignore', fd, fd],
+    });
+    closeSync(fd);
+    this.child = child;
+    this.expectExit = false;
+    alive.add(child);
+    this.exited = new Promise((resolve) =>
+      child.once('exit', (code, signal) => {
+        alive.delete(child);
+        if (!this.expectExit) this.crashes.push(`${this.name} exited (code ${code}, signal ${signal})`);
+        resolve();
+      }),
+    );
+    await this.waitReady(readyMs);
+    return this;
+  }
+
+  private async waitReady(ms: number): Promise<void> {
+    const until = Date.now() + ms;
+    while (Date.now() < until) {
+      if (!this.running) throw new Error(`${this.name} exited while starting:\n${this.tail()}`);
+      const ok = await fetch(`${this.url}/ready`, { signal: AbortSignal.timeout(1_000) })
+        .then((r) => r.ok)
+        .catch(() => false);
+      if (ok) return;
+      await sleep(150);
+    }
+    throw new Error(`${this.name} not ready after ${ms} ms:\n${this.tail()}`);
+  }
+
+  /** Sends the signal and waits for the exit. SIGKILL by default: the crash the fault suite is about. */
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    if (!this.running) return;
+    this.expectExit = true;
+    this.child?.kill(signal);
+    await this.exited;
+  }
+
+  /** Graceful stop (SIGTERM, its shutdown steps), SIGKILL after `graceMs`. */
+  async stop(graceMs = 10_000): Promise<void> {
+    if (!this.running) return;
+    this.expectExit = true;
+    this.child?.kill('SIGTERM');
+    const timer = setTimeout(() => this.child?.kill('SIGKILL'), graceMs);
+    await this.exited;
+    clearTimeout(timer);
+  }
+
+  /** kill -9, then start again on the same port with the same environment (plus `extraEnv`). */
+  async restart(extraEnv: Record<string, string> = {}, pauseMs = 0): Promise<this> {
+    await this.kill('SIGKILL');
+    if (pauseMs > 0) await sleep(pauseMs);
+    return this.start(extraEnv);
+  }
+
+  tail(lines = 40): string {
+    try {
+      return readFileSync(this.logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+    } catch {
+      return '(no log)';
+    }
+  }
+}
+
+/** A set of processes of one test, their logs in one temporary directory. */
+export class ProcessGroup {
+  readonly logDir = mkdtempSync(join(tmpdir(), 'coupon-faults-'));
+  readonly all: ServiceProcess[] = [];
+
+  /** Creates (does not start) a process on a free port. `env` is the whole environment it sees. */
+  async create(name: string, service: ServiceName, env: Record<string, string>): Promise<ServiceProcess> {
+    const p = new ServiceProcess(name, service, await freePort(), env, join(this.logDir, `${name}.log`));
+    this.all.push(p);
+    return p;
+  }
+
+  crashes(): string[] {
+    return this.all.flatMap((p) => p.crashes);
+  }
+
+  /** The tail of every log, for a failure message. */
+  report(lines = 25): string {
+    return this.all.map((p) => `--- ${p.name} (${p.logFile})\n${p.tail(lines)}`).join('\n');
+  }
+
+  async stopAll(): Promise<void> {
+    // Edge first, so nothing new reaches the back end while it drains.
+    const order: ServiceName[] = ['gateway', 'issuer', 'persister'];
+    for (const s of order) await Promise.all(this.all.filter((p) => p.service === s).map((p) => p.stop()));
+  }
+}

@@ -1,0 +1,103 @@
+import { ADMIN_TOKEN, Admin, INTERNAL_TOKEN, infra } from '../integration/harness.js';
+import { FaultProxy } from '../integration/proxy.js';
+import { ProcessGroup, type ServiceProcess } from './processes.js';
+
+/** Addresses of the dependencies one topology uses (the shared stack unless a test brings its own). */
+export interface Deps {
+  REDIS_URL: string;
+  DATABASE_URL: string;
+  KAFKA_BROKERS: string;
+  KAFKA_TOPIC_PREFIX: string;
+}
+
+/** Test defaults: short budgets so faults show within seconds, quiet enough logs for 2 cores. */
+const DEFAULTS: Record<'gateway' | 'issuer' | 'persister', Record<string, string>> = {
+  gateway: {
+    RATE_LIMIT_PER_SEC: '100000',
+    RATE_LIMIT_BURST: '100000',
+    ISSUER_TIMEOUT_MS: '1000',
+    BREAKER_VOLUME_THRESHOLD: '10',
+    BREAKER_RESET_MS: '1000',
+  },
+  issuer: {},
+  persister: { RETRY_MAX_BACKOFF_MS: '1000' },
+};
+
+/**
+ * The processes, proxies and dependency addresses of one fault scenario. Each topology has its own
+ * topic prefix (its own topics and consumer group) on top of the run's, so a scenario never reads
+ * another's events and its persisters start from an empty group.
+ */
+export class Topology {
+  readonly procs = new ProcessGroup();
+  readonly proxies: FaultProxy[] = [];
+  readonly deps: Deps;
+
+  constructor(name: string, overrides: Partial<Deps> = {}) {
+    const i = infra();
+    this.deps = { ...i, KAFKA_TOPIC_PREFIX: `${i.KAFKA_TOPIC_PREFIX}${name}.`, ...overrides };
+  }
+
+  env(extra: Record<string, string> = {}): Record<string, string> {
+    return {
+      ...this.deps,
+      HOST: '127.0.0.1',
+      LOG_LEVEL: process.env.FAULTS_LOG_LEVEL ?? 'info',
+      MIGRATE_ON_START: 'false',
+      INTERNAL_TOKEN,
+      ADMIN_TOKEN,
+      SHUTDOWN_TIMEOUT_MS: '5000',
+      KAFKAJS_NO_PARTITIONER_WARNING: '1',
+      ...extra,
+    };
+  }
+
+  /** Creates and starts one service process (its readiness awaited). */
+  async start(
+    name: string,
+    service: 'gateway' | 'issuer' | 'persister',
+    env: Record<string, string> = {},
+  ): Promise<ServiceProcess> {
+    const p = await this.procs.create(name, service, this.env({ ...DEFAULTS[service], ...env }));
+    return p.start();
+  }
+
+  issuer(name = 'issuer', env: Record<string, string> = {}): Promise<ServiceProcess> {
+    return this.start(name, 'issuer', env);
+  }
+
+  persister(name = 'persister', env: Record<string, string> = {}): Promise<ServiceProcess> {
+    return this.start(name, 'persister', env);
+  }
+
+  gateway(name: string, issuerUrl: string, env: Record<string, string> = {}): Promise<ServiceProcess> {
+    return this.start(name, 'gateway', { ISSUER_URL: issuerUrl, ...env });
+  }
+
+  /** A fault proxy in front of 127.0.0.1:`port`, closed with the topology. */
+  async proxy(port: number): Promise<FaultProxy> {
+    const p = await new FaultProxy(port).start();
+    this.proxies.push(p);
+    return p;
+  }
+
+  /** DATABASE_URL with its port replaced (to go through a proxy). */
+  databaseVia(port: number): string {
+    const u = new URL(this.deps.DATABASE_URL);
+    u.port = String(port);
+    return u.toString();
+  }
+
+  databasePort(): number {
+    return Number(new URL(this.deps.DATABASE_URL).port || 3306);
+  }
+
+  admin(gateway: ServiceProcess): Admin {
+    return new Admin(gateway.url);
+  }
+
+  async close(): Promise<void> {
+    await this.procs.stopAll();
+    await Promise.all(this.proxies.map((p) => p.stop()));
+  }
+}
