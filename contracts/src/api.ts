@@ -2,7 +2,13 @@ import { z } from 'zod';
 import { id } from './ids.js';
 
 /** What the gate decided for one request. The gateway maps each to an HTTP status. */
-export const ISSUE_OUTCOMES = ['ISSUED', 'ALREADY_ISSUED', 'SOLD_OUT', 'COUPON_NOT_FOUND', 'COUPON_NOT_OPEN'] as const;
+export const ISSUE_OUTCOMES = [
+  'ISSUED',
+  'ALREADY_ISSUED',
+  'SOLD_OUT',
+  'COUPON_NOT_FOUND',
+  'COUPON_NOT_OPEN',
+] as const;
 export type IssueOutcome = (typeof ISSUE_OUTCOMES)[number];
 
 /** Internal API: gateway → issuer, POST /internal/issue. */

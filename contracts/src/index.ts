@@ -2,5 +2,5 @@ export * from './api.js';
 export * from './errors.js';
 export * from './events.js';
 export * from './ids.js';
-export * from './topics.js';
 export * from './keys.js';
+export * from './topics.js';

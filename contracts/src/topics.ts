@@ -19,7 +19,11 @@ export interface TopicNames {
  * share a broker without reading each other's events. Production runs with no prefix.
  */
 export function topicNames(prefix = ''): TopicNames {
-  return { issued: prefix + TOPICS.issued, issuedDlt: prefix + TOPICS.issuedDlt, persisterGroup: prefix + PERSISTER_GROUP };
+  return {
+    issued: prefix + TOPICS.issued,
+    issuedDlt: prefix + TOPICS.issuedDlt,
+    persisterGroup: prefix + PERSISTER_GROUP,
+  };
 }
 
 /** Headers every DLT record carries, so an operator can see why it is there and where it came from. */

@@ -1,7 +1,7 @@
 import { DbPool, PoolTimeoutError } from '@coupon/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FaultProxy } from './proxy.js';
 import { infra, issue, type System, startSystem, userIds } from './harness.js';
+import { FaultProxy } from './proxy.js';
 
 describe('I5 fail fast: pool acquisition timeout', () => {
   it('error: an exhausted pool fails acquisition within its connectionTimeout with a typed error', async () => {
@@ -39,7 +39,12 @@ describe('I5 fail fast: the breaker opens when the issuer hangs', () => {
       ...sys,
       ...(await startSystem({
         persister: false,
-        gatewayEnv: { ISSUER_URL: proxy.url, ISSUER_TIMEOUT_MS: '300', BREAKER_VOLUME_THRESHOLD: '5', BREAKER_RESET_MS: '1500' },
+        gatewayEnv: {
+          ISSUER_URL: proxy.url,
+          ISSUER_TIMEOUT_MS: '300',
+          BREAKER_VOLUME_THRESHOLD: '5',
+          BREAKER_RESET_MS: '1500',
+        },
       })),
     };
   });

@@ -58,7 +58,9 @@ export function runPersister(extra: Record<string, string> = {}): Promise<Runnin
 export async function startSystem(opts: SystemOptions = {}): Promise<System> {
   const issuer = await startIssuer(issuerEnv.parse(baseEnv(opts.issuerEnv)), log('issuer'));
   const gateway = await startGateway(
-    gatewayEnv.parse(baseEnv({ ISSUER_URL: `http://127.0.0.1:${issuer.port}`, HOST: '127.0.0.1', ...opts.gatewayEnv })),
+    gatewayEnv.parse(
+      baseEnv({ ISSUER_URL: `http://127.0.0.1:${issuer.port}`, HOST: '127.0.0.1', ...opts.gatewayEnv }),
+    ),
     log('gateway'),
   );
   const sys: System = {
@@ -103,7 +105,11 @@ export class Admin {
   }
 
   /** Polls stats until `done` holds or the time runs out; returns the last stats. */
-  async waitFor(couponId: number, done: (s: CouponStats) => boolean, timeoutMs = 30_000): Promise<CouponStats> {
+  async waitFor(
+    couponId: number,
+    done: (s: CouponStats) => boolean,
+    timeoutMs = 30_000,
+  ): Promise<CouponStats> {
     const until = Date.now() + timeoutMs;
     for (;;) {
       const s = await this.stats(couponId);
@@ -119,7 +125,11 @@ export interface Answer {
   headers: Headers;
 }
 
-export async function issue(url: string, userId: number | string, couponId: number | string): Promise<Answer> {
+export async function issue(
+  url: string,
+  userId: number | string,
+  couponId: number | string,
+): Promise<Answer> {
   const res = await fetch(`${url}/coupons/${userId}/issue-async?couponId=${couponId}`, { method: 'POST' });
   return { status: res.status, body: (await res.json()) as Answer['body'], headers: res.headers };
 }

@@ -56,7 +56,9 @@ describe('invariants under concurrency and a stopped persister', () => {
     await sys.persister?.stop();
     const coupon = await sys.admin.createCoupon(5);
     const [user] = userIds(1) as [number];
-    const state = async () => ((await (await fetch(`${sys.url}/coupons/${user}/issues/${coupon.id}`)).json()) as { state: string }).state;
+    const state = async () =>
+      ((await (await fetch(`${sys.url}/coupons/${user}/issues/${coupon.id}`)).json()) as { state: string })
+        .state;
     expect(await state()).toBe('NONE');
     expect((await issue(sys.url, user, coupon.id)).status).toBe(202);
     expect(await state()).toBe('PENDING');

@@ -10,7 +10,11 @@ afterAll(async () => {
   await sys?.stop();
 });
 
-function expectError(a: { status: number; body: { error?: { code: string; requestId: string } } }, status: number, code: string) {
+function expectError(
+  a: { status: number; body: { error?: { code: string; requestId: string } } },
+  status: number,
+  code: string,
+) {
   expect(a.status).toBe(status);
   expect(a.body.error?.code).toBe(code);
   expect(a.body.error?.requestId).toMatch(/.+/);
@@ -54,7 +58,10 @@ describe('outcome table of DESIGN.md', () => {
   });
 
   it('error: over the rate limit → 429 RATE_LIMITED with Retry-After, and nothing admitted', async () => {
-    const limited = await startSystem({ persister: false, gatewayEnv: { RATE_LIMIT_PER_SEC: '1', RATE_LIMIT_BURST: '5' } });
+    const limited = await startSystem({
+      persister: false,
+      gatewayEnv: { RATE_LIMIT_PER_SEC: '1', RATE_LIMIT_BURST: '5' },
+    });
     try {
       const coupon = await limited.admin.createCoupon(100);
       const answers = await Promise.all(userIds(20).map((u) => issue(limited.url, u, coupon.id)));
@@ -74,7 +81,11 @@ describe('outcome table of DESIGN.md', () => {
   it('security: admin endpoints reject a missing (401) or wrong (403) token', async () => {
     const none = await fetch(`${sys.url}/admin/coupons`, { method: 'POST', body: '{}' });
     expect(none.status).toBe(401);
-    const wrong = await fetch(`${sys.url}/admin/coupons`, { method: 'POST', body: '{}', headers: { authorization: 'Bearer nope-nope' } });
+    const wrong = await fetch(`${sys.url}/admin/coupons`, {
+      method: 'POST',
+      body: '{}',
+      headers: { authorization: 'Bearer nope-nope' },
+    });
     expect(wrong.status).toBe(403);
     const ok = await fetch(`${sys.url}/admin/coupons`, {
       method: 'POST',
@@ -85,7 +96,10 @@ describe('outcome table of DESIGN.md', () => {
   });
 
   it('security: the issuer rejects calls without the internal token', async () => {
-    const res = await fetch(`http://127.0.0.1:${sys.issuer.port}/internal/issue`, { method: 'POST', body: '{}' });
+    const res = await fetch(`http://127.0.0.1:${sys.issuer.port}/internal/issue`, {
+      method: 'POST',
+      body: '{}',
+    });
     expect(res.status).toBe(401);
   });
 });

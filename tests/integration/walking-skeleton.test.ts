@@ -57,7 +57,9 @@ describe('walking skeleton: gateway → issuer → Kafka → persister → Maria
     }
     const missing = await fetch(`${sys.url}/coupons/7/issue-async`, { method: 'POST' });
     expect(missing.status).toBe(400);
-    const repeated = await fetch(`${sys.url}/coupons/7/issue-async?couponId=1&couponId=2`, { method: 'POST' });
+    const repeated = await fetch(`${sys.url}/coupons/7/issue-async?couponId=1&couponId=2`, {
+      method: 'POST',
+    });
     expect(repeated.status).toBe(400);
     expect((await sys.admin.stats(coupon.id)).admitted).toBe(0);
   });

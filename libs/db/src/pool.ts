@@ -87,10 +87,20 @@ export class DbPool {
   }
 
   stats(): PoolStats {
-    const inner = this.raw.pool as unknown as { _allConnections?: { length: number }; _freeConnections?: { length: number } };
+    const inner = this.raw.pool as unknown as {
+      _allConnections?: { length: number };
+      _freeConnections?: { length: number };
+    };
     const total = inner._allConnections?.length ?? this.active;
     const idle = inner._freeConnections?.length ?? 0;
-    return { active: this.active, idle, pending: this.pending, total, max: this.max, timeouts: this.timeouts };
+    return {
+      active: this.active,
+      idle,
+      pending: this.pending,
+      total,
+      max: this.max,
+      timeouts: this.timeouts,
+    };
   }
 
   /** Borrows a connection, or throws PoolTimeoutError after connectionTimeout. */
@@ -100,7 +110,10 @@ export class DbPool {
     const pending = this.raw.getConnection();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new PoolTimeoutError(this.connectionTimeoutMs, this.stats())), this.connectionTimeoutMs);
+      timer = setTimeout(
+        () => reject(new PoolTimeoutError(this.connectionTimeoutMs, this.stats())),
+        this.connectionTimeoutMs,
+      );
     });
     try {
       const conn = await Promise.race([pending, timeout]);
@@ -180,7 +193,12 @@ function isConnectionLost(err: unknown): boolean {
   return e?.fatal === true || (e?.code !== undefined && CONNECTION_CODES.has(e.code));
 }
 
-const TRANSIENT_SQL = new Set(['ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT', 'ER_QUERY_INTERRUPTED', 'ER_TOO_MANY_USER_CONNECTIONS']);
+const TRANSIENT_SQL = new Set([
+  'ER_LOCK_DEADLOCK',
+  'ER_LOCK_WAIT_TIMEOUT',
+  'ER_QUERY_INTERRUPTED',
+  'ER_TOO_MANY_USER_CONNECTIONS',
+]);
 
 /**
  * True when waiting and retrying can succeed (database down, pool exhausted, deadlock); false for

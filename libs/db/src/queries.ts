@@ -2,7 +2,7 @@ import { and, count, eq, inArray, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/mysql2';
 import type { PoolConnection } from 'mysql2/promise';
 import type { DbPool } from './pool.js';
-import { coupon, couponIssue, type Coupon, type CouponIssue } from './schema.js';
+import { type Coupon, type CouponIssue, coupon, couponIssue } from './schema.js';
 
 function orm(conn: PoolConnection) {
   return drizzle({ client: conn });
@@ -54,7 +54,10 @@ export async function insertIssues(pool: DbPool, rows: CouponIssue[]): Promise<n
 
 export async function countIssues(pool: DbPool, couponId: number): Promise<number> {
   return pool.with(async (conn) => {
-    const [row] = await orm(conn).select({ n: count() }).from(couponIssue).where(eq(couponIssue.couponId, couponId));
+    const [row] = await orm(conn)
+      .select({ n: count() })
+      .from(couponIssue)
+      .where(eq(couponIssue.couponId, couponId));
     return row?.n ?? 0;
   });
 }

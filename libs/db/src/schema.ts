@@ -1,5 +1,5 @@
-import { bigint, datetime, index, int, mysqlTable, uniqueIndex, varchar, char } from 'drizzle-orm/mysql-core';
 import { sql } from 'drizzle-orm';
+import { bigint, char, datetime, index, int, mysqlTable, uniqueIndex, varchar } from 'drizzle-orm/mysql-core';
 
 /** A coupon event: a fixed quantity, open between opensAt and closesAt. */
 export const coupon = mysqlTable('coupon', {
@@ -8,9 +8,7 @@ export const coupon = mysqlTable('coupon', {
   quantity: int('quantity', { unsigned: true }).notNull(),
   opensAt: datetime('opens_at', { mode: 'date', fsp: 3 }).notNull(),
   closesAt: datetime('closes_at', { mode: 'date', fsp: 3 }).notNull(),
-  createdAt: datetime('created_at', { mode: 'date', fsp: 3 })
-    .notNull()
-    .default(sql`CURRENT_TIMESTAMP(3)`),
+  createdAt: datetime('created_at', { mode: 'date', fsp: 3 }).notNull().default(sql`CURRENT_TIMESTAMP(3)`),
 });
 
 /** One issued coupon. UNIQUE(coupon_id, user_id) is the last line of defence against duplicates. */
@@ -26,11 +24,12 @@ export const couponIssue = mysqlTable(
     /** When the gate admitted the user (from the event). */
     issuedAt: datetime('issued_at', { mode: 'date', fsp: 3 }).notNull(),
     /** When the row was written; createdAt − issuedAt is the event-to-row latency. */
-    createdAt: datetime('created_at', { mode: 'date', fsp: 3 })
-      .notNull()
-      .default(sql`CURRENT_TIMESTAMP(3)`),
+    createdAt: datetime('created_at', { mode: 'date', fsp: 3 }).notNull().default(sql`CURRENT_TIMESTAMP(3)`),
   },
-  (t) => [uniqueIndex('uq_coupon_issue_coupon_user').on(t.couponId, t.userId), index('ix_coupon_issue_user').on(t.userId)],
+  (t) => [
+    uniqueIndex('uq_coupon_issue_coupon_user').on(t.couponId, t.userId),
+    index('ix_coupon_issue_user').on(t.userId),
+  ],
 );
 
 export type Coupon = typeof coupon.$inferSelect;

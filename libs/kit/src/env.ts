@@ -4,7 +4,10 @@ import { z } from 'zod';
  * Parses the environment once at start-up. A bad variable stops the process with a message that
  * names it; nothing else in a service reads process.env.
  */
-export function parseEnv<S extends z.ZodType>(schema: S, source: NodeJS.ProcessEnv = process.env): z.infer<S> {
+export function parseEnv<S extends z.ZodType>(
+  schema: S,
+  source: NodeJS.ProcessEnv = process.env,
+): z.infer<S> {
   const result = schema.safeParse(source);
   if (result.success) return result.data;
   const lines = result.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
@@ -29,7 +32,12 @@ export const kafkaEnv = {
   KAFKA_BROKERS: z
     .string()
     .default('127.0.0.1:9092')
-    .transform((s) => s.split(',').map((b) => b.trim()).filter(Boolean)),
+    .transform((s) =>
+      s
+        .split(',')
+        .map((b) => b.trim())
+        .filter(Boolean),
+    ),
   /** Prefix for topic and group names; empty in production, set by tests to share a broker safely. */
   KAFKA_TOPIC_PREFIX: z
     .string()
@@ -50,6 +58,4 @@ export const tokenEnv = {
 };
 
 /** "true"/"false"/"1"/"0" → boolean; z.coerce.boolean would read "false" as true. */
-export const boolish = z
-  .enum(['true', 'false', '1', '0'])
-  .transform((v) => v === 'true' || v === '1');
+export const boolish = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');

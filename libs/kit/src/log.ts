@@ -1,4 +1,4 @@
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 
 export type { Logger };
 
@@ -8,7 +8,14 @@ export function createLogger(service: string, level = 'info'): Logger {
     level,
     base: { service },
     redact: {
-      paths: ['*.password', '*.token', 'headers.authorization', '*.headers.authorization', 'DATABASE_URL', '*.DATABASE_URL'],
+      paths: [
+        '*.password',
+        '*.token',
+        'headers.authorization',
+        '*.headers.authorization',
+        'DATABASE_URL',
+        '*.DATABASE_URL',
+      ],
       censor: '[redacted]',
     },
     timestamp: pino.stdTimeFunctions.isoTime,

@@ -29,7 +29,9 @@ export class Shutdown {
   private async execute(reason: string): Promise<void> {
     this.draining = true;
     this.log.info({ reason }, 'shutdown started');
-    const deadline = new Promise<'deadline'>((resolve) => setTimeout(() => resolve('deadline'), this.deadlineMs).unref());
+    const deadline = new Promise<'deadline'>((resolve) =>
+      setTimeout(() => resolve('deadline'), this.deadlineMs).unref(),
+    );
     const all = (async () => {
       for (const step of this.steps) {
         const t0 = performance.now();

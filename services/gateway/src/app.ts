@@ -1,5 +1,14 @@
 import { parseId } from '@coupon/contracts';
-import { type Env, fail, healthRoutes, installErrorHandler, instrumentApp, type Logger, requestId, tokenMatches } from '@coupon/kit';
+import {
+  type Env,
+  fail,
+  healthRoutes,
+  installErrorHandler,
+  instrumentApp,
+  type Logger,
+  requestId,
+  tokenMatches,
+} from '@coupon/kit';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { issueHandler } from './issue.js';
@@ -22,11 +31,20 @@ export function createApp(deps: GatewayDeps): Hono<Env> {
   const app = new Hono<Env>();
   if (deps.metrics) instrumentApp(app, deps.metrics.registry);
   app.use(requestId());
-  app.use(bodyLimit({ maxSize: 16 * 1024, onError: (c) => fail(c as never, 'PAYLOAD_TOO_LARGE', 'body too large') }));
+  app.use(
+    bodyLimit({
+      maxSize: 16 * 1024,
+      onError: (c) => fail(c as never, 'PAYLOAD_TOO_LARGE', 'body too large'),
+    }),
+  );
   installErrorHandler(app, deps.log);
   healthRoutes(
     app,
-    async () => ({ issuer: (await deps.issuer.get<{ status: string }>('/health', 'ready-check').catch(() => undefined))?.status === 'ok' }),
+    async () => ({
+      issuer:
+        (await deps.issuer.get<{ status: string }>('/health', 'ready-check').catch(() => undefined))
+          ?.status === 'ok',
+    }),
     deps.draining,
   );
 
@@ -36,7 +54,8 @@ export function createApp(deps: GatewayDeps): Hono<Env> {
   app.get('/coupons/:userId/issues/:couponId', async (c) => {
     const userId = parseId(c.req.param('userId'));
     const couponId = parseId(c.req.param('couponId'));
-    if (userId === undefined || couponId === undefined) return fail(c, 'INVALID_REQUEST', 'ids must be positive integers');
+    if (userId === undefined || couponId === undefined)
+      return fail(c, 'INVALID_REQUEST', 'ids must be positive integers');
     return c.json(await deps.issuer.get(`/internal/coupons/${couponId}/users/${userId}`, c.get('requestId')));
   });
 

@@ -24,10 +24,18 @@ export function issueHandler(deps: IssueHandlerDeps) {
     const couponIds = c.req.queries('couponId');
     const couponId = couponIds?.length === 1 ? parseId(couponIds[0]) : undefined;
     if (userId === undefined) return fail(c, 'INVALID_REQUEST', 'userId must be a positive integer');
-    if (couponId === undefined) return fail(c, 'INVALID_REQUEST', 'exactly one couponId query parameter, a positive integer, is required');
+    if (couponId === undefined)
+      return fail(
+        c,
+        'INVALID_REQUEST',
+        'exactly one couponId query parameter, a positive integer, is required',
+      );
 
     const token = deps.limiter.take();
-    if (token !== true && !(await token)) return fail(c, 'RATE_LIMITED', 'too many requests', { 'Retry-After': String(deps.limiter.retryAfterSec) });
+    if (token !== true && !(await token))
+      return fail(c, 'RATE_LIMITED', 'too many requests', {
+        'Retry-After': String(deps.limiter.retryAfterSec),
+      });
 
     const requestId = c.get('requestId');
     let res: Awaited<ReturnType<IssuerClient['issue']>>;
@@ -36,12 +44,23 @@ export function issueHandler(deps: IssueHandlerDeps) {
     } catch (err) {
       if (err instanceof AppError && err.status < 500) return fail(c, err.code, err.message);
       const open = deps.issuer.breaker.opened;
-      return fail(c, 'UNAVAILABLE', open ? 'issuing is paused, try again shortly' : 'issuing is unavailable, try again shortly', {
-        'Retry-After': String(deps.issuer.retryAfterSec),
-      });
+      return fail(
+        c,
+        'UNAVAILABLE',
+        open ? 'issuing is paused, try again shortly' : 'issuing is unavailable, try again shortly',
+        {
+          'Retry-After': String(deps.issuer.retryAfterSec),
+        },
+      );
     }
     if (res.outcome === 'ISSUED') {
-      const body: IssueAccepted = { status: 'PENDING', issueId: res.eventId ?? '', couponId, userId, requestId };
+      const body: IssueAccepted = {
+        status: 'PENDING',
+        issueId: res.eventId ?? '',
+        couponId,
+        userId,
+        requestId,
+      };
       return c.json(body, 202);
     }
     const r = REJECTED[res.outcome];

@@ -1,4 +1,10 @@
-import { AppError, INTERNAL_TOKEN_HEADER, type IssueRequest, type IssueResponse, REQUEST_ID_HEADER } from '@coupon/contracts';
+import {
+  AppError,
+  INTERNAL_TOKEN_HEADER,
+  type IssueRequest,
+  type IssueResponse,
+  REQUEST_ID_HEADER,
+} from '@coupon/contracts';
 import CircuitBreaker from 'opossum';
 import { Pool } from 'undici';
 
@@ -32,16 +38,19 @@ export class IssuerClient {
       bodyTimeout: cfg.timeoutMs,
       connectTimeout: Math.min(cfg.timeoutMs, 1_000),
     });
-    this.breaker = new CircuitBreaker((req: IssueRequest) => this.post<IssueResponse>('/internal/issue', req, req.requestId), {
-      timeout: cfg.timeoutMs,
-      errorThresholdPercentage: cfg.errorThresholdPercentage,
-      volumeThreshold: cfg.volumeThreshold,
-      resetTimeout: cfg.resetTimeoutMs,
-      rollingCountTimeout: 10_000,
-      rollingCountBuckets: 10,
-      rollingPercentilesEnabled: false,
-      errorFilter: (err: unknown) => err instanceof IssuerClientError,
-    });
+    this.breaker = new CircuitBreaker(
+      (req: IssueRequest) => this.post<IssueResponse>('/internal/issue', req, req.requestId),
+      {
+        timeout: cfg.timeoutMs,
+        errorThresholdPercentage: cfg.errorThresholdPercentage,
+        volumeThreshold: cfg.volumeThreshold,
+        resetTimeout: cfg.resetTimeoutMs,
+        rollingCountTimeout: 10_000,
+        rollingCountBuckets: 10,
+        rollingPercentilesEnabled: false,
+        errorFilter: (err: unknown) => err instanceof IssuerClientError,
+      },
+    );
   }
 
   issue(req: IssueRequest): Promise<IssueResponse> {
@@ -66,17 +75,24 @@ export class IssuerClient {
       res = await this.pool.request({
         method,
         path,
-        headers: { 'content-type': 'application/json', [INTERNAL_TOKEN_HEADER]: this.cfg.token, [REQUEST_ID_HEADER]: requestId },
+        headers: {
+          'content-type': 'application/json',
+          [INTERNAL_TOKEN_HEADER]: this.cfg.token,
+          [REQUEST_ID_HEADER]: requestId,
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch (err) {
       throw new AppError('UNAVAILABLE', 'issuer unreachable', { retryable: true, cause: err });
     }
-    const payload = (await res.body.json().catch(() => undefined)) as T & { error?: { code?: string; message?: string } };
+    const payload = (await res.body.json().catch(() => undefined)) as T & {
+      error?: { code?: string; message?: string };
+    };
     if (res.statusCode < 300) return payload;
     const code = payload?.error?.code;
     const message = payload?.error?.message ?? `issuer answered ${res.statusCode}`;
-    if (res.statusCode === 401 || res.statusCode === 403) throw new AppError('UNAVAILABLE', 'issuer rejected the internal token');
+    if (res.statusCode === 401 || res.statusCode === 403)
+      throw new AppError('UNAVAILABLE', 'issuer rejected the internal token');
     if (res.statusCode >= 500) throw new AppError('UNAVAILABLE', message, { retryable: true });
     throw new IssuerClientError(isKnownCode(code) ? code : 'INVALID_REQUEST', message);
   }
@@ -88,6 +104,8 @@ export class IssuerClient {
 }
 
 const CLIENT_CODES = new Set(['INVALID_REQUEST', 'COUPON_NOT_FOUND', 'NOT_FOUND', 'CONFLICT']);
-function isKnownCode(code: string | undefined): code is 'INVALID_REQUEST' | 'COUPON_NOT_FOUND' | 'NOT_FOUND' | 'CONFLICT' {
+function isKnownCode(
+  code: string | undefined,
+): code is 'INVALID_REQUEST' | 'COUPON_NOT_FOUND' | 'NOT_FOUND' | 'CONFLICT' {
   return code !== undefined && CLIENT_CODES.has(code);
 }

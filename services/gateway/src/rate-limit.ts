@@ -41,7 +41,11 @@ export class RateLimiter {
       reservoirIncreaseInterval: this.intervalMs,
       reservoirIncreaseMaximum: cfg.burst,
       ...(cfg.redis
-        ? { datastore: 'ioredis', clearDatastore: false, connection: new Bottleneck.IORedisConnection({ client: cfg.redis }) }
+        ? {
+            datastore: 'ioredis',
+            clearDatastore: false,
+            connection: new Bottleneck.IORedisConnection({ client: cfg.redis }),
+          }
         : {}),
     });
   }

@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { closeServer, createLogger, createRedis, listen, type Logger, Shutdown } from '@coupon/kit';
+import { closeServer, createLogger, createRedis, type Logger, listen, Shutdown } from '@coupon/kit';
 import { createApp } from './app.js';
 import type { GatewayEnv } from './env.js';
 import { IssuerClient } from './issuer-client.js';
@@ -14,7 +14,10 @@ export interface RunningGateway {
   stop(): Promise<void>;
 }
 
-export async function startGateway(env: GatewayEnv, log: Logger = createLogger('gateway', env.LOG_LEVEL)): Promise<RunningGateway> {
+export async function startGateway(
+  env: GatewayEnv,
+  log: Logger = createLogger('gateway', env.LOG_LEVEL),
+): Promise<RunningGateway> {
   const redis = env.RATE_LIMIT_SHARED ? createRedis({ url: env.REDIS_URL, failFast: false }, log) : undefined;
   const limiter = new RateLimiter({ perSecond: env.RATE_LIMIT_PER_SEC, burst: env.RATE_LIMIT_BURST, redis });
   const issuer = new IssuerClient({
@@ -33,7 +36,14 @@ export async function startGateway(env: GatewayEnv, log: Logger = createLogger('
   metrics.watchBreaker('issuer', issuer.breaker);
 
   const shutdown = new Shutdown(log, env.SHUTDOWN_TIMEOUT_MS);
-  const app = createApp({ issuer, limiter, log, adminToken: env.ADMIN_TOKEN, draining: () => shutdown.draining, metrics });
+  const app = createApp({
+    issuer,
+    limiter,
+    log,
+    adminToken: env.ADMIN_TOKEN,
+    draining: () => shutdown.draining,
+    metrics,
+  });
   const server = await listen(app, env.PORT, env.HOST);
   const port = (server.address() as AddressInfo).port;
   const url = `http://${env.HOST === '0.0.0.0' ? '127.0.0.1' : env.HOST}:${port}`;

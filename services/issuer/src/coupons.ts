@@ -1,4 +1,11 @@
-import { AppError, dltCountKey, type CouponStats, type CouponView, type CreateCoupon, type IssueState } from '@coupon/contracts';
+import {
+  AppError,
+  type CouponStats,
+  type CouponView,
+  type CreateCoupon,
+  dltCountKey,
+  type IssueState,
+} from '@coupon/contracts';
 import { type Coupon, countIssues, type DbPool, findCoupon, hasIssue, insertCoupon } from '@coupon/db';
 import type { Redis } from 'ioredis';
 import type { Gate } from './gate.js';
@@ -6,7 +13,13 @@ import type { Gate } from './gate.js';
 const FAR_FUTURE = new Date('2999-12-31T00:00:00Z');
 
 export function view(c: Coupon): CouponView {
-  return { id: c.id, name: c.name, quantity: c.quantity, opensAt: c.opensAt.toISOString(), closesAt: c.closesAt.toISOString() };
+  return {
+    id: c.id,
+    name: c.name,
+    quantity: c.quantity,
+    opensAt: c.opensAt.toISOString(),
+    closesAt: c.closesAt.toISOString(),
+  };
 }
 
 export interface CouponDeps {

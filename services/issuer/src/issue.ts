@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { AppError, COUPON_ISSUED_VERSION, type CouponIssuedEvent, eventKey, type IssueRequest, type IssueResponse } from '@coupon/contracts';
+import {
+  AppError,
+  COUPON_ISSUED_VERSION,
+  type CouponIssuedEvent,
+  eventKey,
+  type IssueRequest,
+  type IssueResponse,
+} from '@coupon/contracts';
 import { type DbPool, findCoupon } from '@coupon/db';
 import type { Logger } from '@coupon/kit';
 import type { Gate } from './gate.js';
@@ -26,7 +33,8 @@ export class IssueService {
   constructor(private readonly deps: IssueDeps) {}
 
   async issue(req: IssueRequest): Promise<IssueResponse> {
-    if (Date.now() < this.kafkaDownUntil) throw new AppError('UNAVAILABLE', 'event log unavailable', { retryable: true });
+    if (Date.now() < this.kafkaDownUntil)
+      throw new AppError('UNAVAILABLE', 'event log unavailable', { retryable: true });
     const outcome = await this.deps.gate.admit(req.couponId, req.userId).catch((err: unknown) => {
       throw new AppError('UNAVAILABLE', 'gate unavailable', { retryable: true, cause: err });
     });
@@ -53,7 +61,15 @@ export class IssueService {
       let released = false;
       if (definite) released = await this.deps.gate.release(req.couponId, req.userId).catch(() => false);
       this.deps.log.error(
-        { err, eventId: event.eventId, requestId: req.requestId, couponId: req.couponId, userId: req.userId, definite, released },
+        {
+          err,
+          eventId: event.eventId,
+          requestId: req.requestId,
+          couponId: req.couponId,
+          userId: req.userId,
+          definite,
+          released,
+        },
         'KafkaException: produce failed',
       );
       throw new AppError('UNAVAILABLE', 'event log unavailable', { retryable: true, cause: err });
@@ -74,7 +90,10 @@ export class IssueService {
       this.knownMissing.set(couponId, Date.now());
       return;
     }
-    this.deps.log.error({ couponId }, 'gate lost: coupon exists in the database but not in Redis; run rewarm');
+    this.deps.log.error(
+      { couponId },
+      'gate lost: coupon exists in the database but not in Redis; run rewarm',
+    );
     throw new AppError('UNAVAILABLE', 'coupon gate not loaded', { retryable: true });
   }
 }

@@ -36,7 +36,10 @@ export function decode(messages: readonly RawMessage[]): Decoded {
       out.poison.push({
         message,
         reason: 'SCHEMA_INVALID',
-        error: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ').slice(0, 500),
+        error: parsed.error.issues
+          .map((i) => `${i.path.join('.')}: ${i.message}`)
+          .join('; ')
+          .slice(0, 500),
         couponId: couponIdOf(json),
       });
   }

@@ -17,7 +17,13 @@ export interface DltEntry extends Poison {
  * Publishes poison events to the DLT with acks=all, the original key and bytes, and headers saying
  * why and where from. Resolves only once the broker has them: the caller commits after this.
  */
-export async function sendToDlt(producer: Producer, topic: string, redis: Redis, origin: DltOrigin, entries: DltEntry[]): Promise<void> {
+export async function sendToDlt(
+  producer: Producer,
+  topic: string,
+  redis: Redis,
+  origin: DltOrigin,
+  entries: DltEntry[],
+): Promise<void> {
   if (entries.length === 0) return;
   await producer.send({
     topic,
@@ -25,7 +31,15 @@ export async function sendToDlt(producer: Producer, topic: string, redis: Redis,
     messages: entries.map((e) => ({
       key: e.message.key,
       value: e.message.value,
-      headers: dltHeaders(origin, e.message.offset, e.reason, e.error, e.attempts, e.firstFailureAt, e.couponId),
+      headers: dltHeaders(
+        origin,
+        e.message.offset,
+        e.reason,
+        e.error,
+        e.attempts,
+        e.firstFailureAt,
+        e.couponId,
+      ),
     })),
   });
   const counts = new Map<number, number>();

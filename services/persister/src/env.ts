@@ -1,4 +1,4 @@
-import { commonEnv, databaseEnv, kafkaEnv, parseEnv, redisEnv, boolish } from '@coupon/kit';
+import { boolish, commonEnv, databaseEnv, kafkaEnv, parseEnv, redisEnv } from '@coupon/kit';
 import { z } from 'zod';
 
 export const persisterEnv = z.object({

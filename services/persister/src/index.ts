@@ -1,4 +1,4 @@
-export { type PersisterEnv, persisterEnv, loadEnv as loadPersisterEnv } from './env.js';
-export { type RunningPersister, startPersister } from './start.js';
-export { decode, backoffMs } from './decode.js';
+export { backoffMs, decode } from './decode.js';
 export { dltHeaders } from './dlt.js';
+export { loadEnv as loadPersisterEnv, type PersisterEnv, persisterEnv } from './env.js';
+export { type RunningPersister, startPersister } from './start.js';

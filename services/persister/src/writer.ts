@@ -3,7 +3,7 @@ import { type DbPool, insertIssues, isTransientDbError } from '@coupon/db';
 import type { Logger } from '@coupon/kit';
 import type { Redis } from 'ioredis';
 import type { EachBatchPayload, Producer } from 'kafkajs';
-import { backoffMs, decode, toRow, type RawMessage } from './decode.js';
+import { backoffMs, decode, type RawMessage, toRow } from './decode.js';
 import { type DltEntry, sendToDlt } from './dlt.js';
 
 export interface WriterConfig {
@@ -55,10 +55,20 @@ export class BatchWriter {
     dlt.push(...outcome.poison);
 
     if (dlt.length > 0) {
-      await sendToDlt(this.deps.dltProducer, this.deps.dltTopic, this.deps.redis, { topic: batch.topic, partition: batch.partition }, dlt);
+      await sendToDlt(
+        this.deps.dltProducer,
+        this.deps.dltTopic,
+        this.deps.redis,
+        { topic: batch.topic, partition: batch.partition },
+        dlt,
+      );
       this.deps.hooks?.onDlt?.(dlt.length);
       this.deps.log.warn(
-        { topic: batch.topic, partition: batch.partition, dlt: dlt.map((d) => ({ offset: d.message.offset, reason: d.reason, error: d.error })) },
+        {
+          topic: batch.topic,
+          partition: batch.partition,
+          dlt: dlt.map((d) => ({ offset: d.message.offset, reason: d.reason, error: d.error })),
+        },
         'events sent to the DLT',
       );
     }
@@ -66,19 +76,34 @@ export class BatchWriter {
     const last = batch.lastOffset();
     p.resolveOffset(last);
     await p.commitOffsetsIfNecessary({
-      topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(last) + 1n).toString() }] }],
+      topics: [
+        {
+          topic: batch.topic,
+          partitions: [{ partition: batch.partition, offset: (BigInt(last) + 1n).toString() }],
+        },
+      ],
     });
     const committedAt = Date.now();
     for (const e of events) this.deps.hooks?.onEventLatency?.(committedAt - e.event.issuedAt);
     const ms = performance.now() - t0;
     this.deps.hooks?.onBatch?.(batch.messages.length, outcome.inserted, ms);
     this.deps.log.info(
-      { partition: batch.partition, size: batch.messages.length, inserted: outcome.inserted, dlt: dlt.length, ms: Math.round(ms), lastOffset: last },
+      {
+        partition: batch.partition,
+        size: batch.messages.length,
+        inserted: outcome.inserted,
+        dlt: dlt.length,
+        ms: Math.round(ms),
+        lastOffset: last,
+      },
       'batch persisted',
     );
   };
 
-  private async persist(rows: Row[], p: EachBatchPayload): Promise<'aborted' | { inserted: number; poison: DltEntry[] }> {
+  private async persist(
+    rows: Row[],
+    p: EachBatchPayload,
+  ): Promise<'aborted' | { inserted: number; poison: DltEntry[] }> {
     let attempt = 0;
     let firstFailureAt: Date | undefined;
     for (;;) {
@@ -100,7 +125,13 @@ export class BatchWriter {
         this.deps.hooks?.onRetry?.(err);
         const wait = backoffMs(attempt, this.deps.cfg.retryMaxBackoffMs);
         this.deps.log.warn(
-          { partition: p.batch.partition, attempt, waitMs: wait, err: (err as Error).message, code: (err as { code?: string }).code },
+          {
+            partition: p.batch.partition,
+            attempt,
+            waitMs: wait,
+            err: (err as Error).message,
+            code: (err as { code?: string }).code,
+          },
           'database write failed, retrying',
         );
         await this.waitAlive(wait, p);
@@ -112,13 +143,20 @@ export class BatchWriter {
     let inserted = 0;
     const chunk = this.deps.cfg.insertChunk;
     for (let i = 0; i < rows.length; i += chunk) {
-      inserted += await insertIssues(this.deps.pool, rows.slice(i, i + chunk).map((r) => r.row));
+      inserted += await insertIssues(
+        this.deps.pool,
+        rows.slice(i, i + chunk).map((r) => r.row),
+      );
     }
     return { inserted, poison: [] };
   }
 
   /** One row at a time: rows that fail for good become DLT entries; a transient error is rethrown. */
-  private async isolate(rows: Row[], attempts: number, firstFailureAt: Date): Promise<{ inserted: number; poison: DltEntry[] }> {
+  private async isolate(
+    rows: Row[],
+    attempts: number,
+    firstFailureAt: Date,
+  ): Promise<{ inserted: number; poison: DltEntry[] }> {
     let inserted = 0;
     const poison: DltEntry[] = [];
     for (const r of rows) {
