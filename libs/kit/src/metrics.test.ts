@@ -1,7 +1,15 @@
 import { Hono } from 'hono';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { type Env, fail } from './http.js';
-import { createPoolMetrics, createRegistry, HTTP_BUCKETS, instrumentApp, type Registry } from './metrics.js';
+import {
+  boundObserver,
+  createPoolMetrics,
+  createRegistry,
+  Histogram,
+  HTTP_BUCKETS,
+  instrumentApp,
+  type Registry,
+} from './metrics.js';
 
 /** Values of one metric as [labels, value] pairs, default labels included. */
 async function series(registry: Registry, name: string) {
@@ -100,6 +108,54 @@ describe('httpMetrics', () => {
     expect(res.headers.get('content-type')).toContain('text/plain');
     await a.request('/metrics');
     expect(await (await a.request('/metrics')).text()).not.toContain('route="/metrics"');
+  });
+});
+
+describe('boundObserver', () => {
+  const make = (registry: Registry) =>
+    new Histogram({
+      name: 'h',
+      help: 'h',
+      labelNames: ['a'] as const,
+      buckets: HTTP_BUCKETS,
+      registers: [registry],
+    });
+  const samples = [0.00005, 0.0001, 0.0003, 0.05, 0.051, 4.9, 5, 7, 120];
+
+  it("happy: exports exactly what prom-client's own child.observe exports", async () => {
+    const ours = createRegistry('t', { defaultMetrics: false });
+    const theirs = createRegistry('t', { defaultMetrics: false });
+    const fast = boundObserver(make(ours), { a: 'x' }, HTTP_BUCKETS);
+    const slow = make(theirs).labels('x');
+    for (const v of samples) {
+      fast.observe(v);
+      slow.observe(v);
+    }
+    expect(await ours.metrics()).toBe(await theirs.metrics());
+    expect(await ours.metrics()).toContain('h_count{service="t",a="x"} 9');
+  });
+
+  it('happy: with prom-client 15 it takes the in-place path, not the per-call hashing one', () => {
+    const h = make(createRegistry('t', { defaultMetrics: false }));
+    const labels = vi.spyOn(h, 'labels');
+    const observe = vi.spyOn(h, 'observe');
+    boundObserver(h, { a: 'x' }, HTTP_BUCKETS).observe(0.001);
+    expect(labels).not.toHaveBeenCalled();
+    expect(observe).not.toHaveBeenCalled();
+  });
+
+  it("error: falls back to histogram.labels() when prom-client's internals are not the expected ones", () => {
+    let observed = 0;
+    const fake = {
+      zero() {},
+      labels: () => ({
+        observe: () => {
+          observed++;
+        },
+      }),
+    } as unknown as Histogram<'a'>;
+    boundObserver(fake, { a: 'x' }, HTTP_BUCKETS).observe(1);
+    expect(observed).toBe(1);
   });
 });
 

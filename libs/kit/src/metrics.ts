@@ -35,12 +35,52 @@ export function createRegistry(service: string, opts: { defaultMetrics?: boolean
 }
 
 type Observer = { observe(value: number): void };
+type HistogramEntry = { labels: object; bucketValues: Record<string, number>; sum: number; count: number };
+
+/**
+ * A histogram child that observes in place: prom-client's own child.observe hashes the label set
+ * and allocates on every call (about 1 µs); this increments the child's entry directly (a few ns).
+ * It relies on prom-client 15's layout (hashMap entries with bucketValues keyed by bound) and
+ * checks it once: on any other layout it falls back to histogram.labels(). Not for histograms that
+ * are ever reset().
+ */
+export function boundObserver<T extends string>(
+  histogram: Histogram<T>,
+  labels: Partial<Record<T, string>>,
+  buckets: readonly number[],
+): Observer {
+  histogram.zero(labels);
+  const map = (histogram as unknown as { hashMap?: Record<string, HistogramEntry> }).hashMap;
+  const entry = map && Object.values(map).find((e) => e.labels === labels);
+  const keys = buckets.map(String);
+  const usable =
+    entry &&
+    typeof entry.sum === 'number' &&
+    typeof entry.count === 'number' &&
+    typeof entry.bucketValues === 'object' &&
+    keys.every((k) => entry.bucketValues[k] === 0);
+  if (!usable) return histogram.labels(labels);
+  const values = entry.bucketValues;
+  return {
+    observe(v: number): void {
+      entry.sum += v;
+      entry.count += 1;
+      for (let i = 0; i < buckets.length; i++) {
+        if (v <= (buckets[i] as number)) {
+          values[keys[i] as string] = (values[keys[i] as string] as number) + 1;
+          return;
+        }
+      }
+    },
+  };
+}
 
 /**
  * Middleware observing `http_server_request_duration_seconds{method,route,status}`. `route` is the
  * pattern of the handler that answered (`/coupons/:userId/issue-async`), never the raw path, so the
  * label set stays bounded. Children are bound once per method/route/status and cached in nested maps:
- * the hot path does three map lookups and one observe, with no key strings built.
+ * the hot path does three map lookups and one in-place observe (boundObserver); the only allocation
+ * is Hono's routePath() array.
  */
 export function httpMetrics(registry: Registry): MiddlewareHandler<Env> {
   const histogram = new Histogram({
@@ -64,7 +104,7 @@ export function httpMetrics(registry: Registry): MiddlewareHandler<Env> {
     }
     let observer = byStatus.get(status);
     if (!observer) {
-      observer = histogram.labels(method, route, String(status));
+      observer = boundObserver(histogram, { method, route, status: String(status) }, HTTP_BUCKETS);
       byStatus.set(status, observer);
     }
     return observer;
