@@ -1,0 +1,172 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_TOKEN, Admin, INTERNAL_TOKEN, infra, issue, userIds } from './harness.js';
+
+/**
+ * Per-service deploys: each service is built with scripts/deploy-service into its own folder outside
+ * the repository (so nothing resolves from the workspace), started there as a child process with
+ * nothing but its environment variables, and must become ready and shut down cleanly on SIGTERM.
+ */
+
+const SERVICES = ['issuer', 'persister', 'gateway'] as const;
+type Service = (typeof SERVICES)[number];
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const SHUTDOWN_TIMEOUT_MS = 8_000;
+
+interface Deployed {
+  dir: string;
+  port: number;
+  url: string;
+  child: ChildProcess;
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  output: string[];
+}
+
+let base: string;
+const deployed = {} as Record<Service, Deployed>;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function tail(d: Deployed): string {
+  return d.output.join('').split('\n').slice(-30).join('\n');
+}
+
+/** Starts dist/main.js from the deploy folder with a clean environment: only PATH and what we pass. */
+async function start(svc: Service, env: Record<string, string>): Promise<Deployed> {
+  const dir = join(base, svc);
+  const port = await freePort();
+  const child = spawn(process.execPath, ['dist/main.js'], {
+    cwd: dir,
+    env: {
+      PATH: process.env.PATH ?? '',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS),
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output: string[] = [];
+  child.stdout?.on('data', (b: Buffer) => output.push(b.toString()));
+  child.stderr?.on('data', (b: Buffer) => output.push(b.toString()));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const d: Deployed = { dir, port, url: `http://127.0.0.1:${port}`, child, exit, output };
+  deployed[svc] = d;
+  return d;
+}
+
+/** Polls /ready until it answers 200; fails early with the log tail if the process exits. */
+async function waitReady(svc: Service, timeoutMs: number): Promise<void> {
+  const d = deployed[svc];
+  const until = Date.now() + timeoutMs;
+  let last = 'no answer';
+  while (Date.now() < until) {
+    if (d.child.exitCode !== null || d.child.signalCode !== null) {
+      throw new Error(`${svc} exited (${d.child.exitCode ?? d.child.signalCode}) before ready:\n${tail(d)}`);
+    }
+    const res = await fetch(`${d.url}/ready`).catch(() => undefined);
+    if (res?.status === 200) return;
+    last = res ? `${res.status} ${await res.text()}` : 'no answer';
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${svc} not ready after ${timeoutMs} ms (last: ${last}):\n${tail(d)}`);
+}
+
+beforeAll(async () => {
+  base = await mkdtemp(join(tmpdir(), 'coupon-deploy-'));
+  // One call: turbo builds the shared libraries once, then the three deploys run in parallel.
+  const { stderr } = await promisify(execFile)(
+    join(ROOT, 'scripts/deploy-service'),
+    SERVICES.flatMap((svc) => [svc, join(base, svc)]),
+    { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 },
+  ).catch((err: Error & { stderr?: string; stdout?: string }) => {
+    throw new Error(`deploy-service failed: ${err.message}\n${err.stdout ?? ''}\n${err.stderr ?? ''}`);
+  });
+  console.info(
+    stderr
+      .split('\n')
+      .filter((l) => l.startsWith('deploy-service:'))
+      .join('\n'),
+  );
+
+  const { REDIS_URL, DATABASE_URL, KAFKA_BROKERS, KAFKA_TOPIC_PREFIX } = infra();
+  const deps = { REDIS_URL, DATABASE_URL, KAFKA_BROKERS, KAFKA_TOPIC_PREFIX };
+  // MIGRATE_ON_START stays at its default (true): it reads libs/db's drizzle folder from the deploy.
+  const issuer = await start('issuer', { ...deps, INTERNAL_TOKEN });
+  await start('persister', deps);
+  await start('gateway', {
+    REDIS_URL,
+    INTERNAL_TOKEN,
+    ADMIN_TOKEN,
+    ISSUER_URL: issuer.url,
+  });
+}, 150_000);
+
+afterAll(async () => {
+  for (const d of Object.values(deployed)) {
+    if (d.child.exitCode === null && d.child.signalCode === null) d.child.kill('SIGKILL');
+  }
+  await Promise.all(Object.values(deployed).map((d) => d.exit));
+  if (base) await rm(base, { recursive: true, force: true });
+});
+
+describe('per-service deploys: each folder starts alone from its environment', () => {
+  for (const svc of SERVICES) {
+    it(`happy: ${svc} answers /health and /ready from its deploy folder`, async () => {
+      await waitReady(svc, 45_000);
+      const health = await fetch(`${deployed[svc].url}/health`);
+      expect(health.status).toBe(200);
+      expect(await health.json()).toEqual({ status: 'ok' });
+    }, 50_000);
+  }
+
+  it('happy: a coupon issued through the deployed gateway ends as a row written by the deployed persister', async () => {
+    const admin = new Admin(deployed.gateway.url);
+    const coupon = await admin.createCoupon(1);
+    const [user] = userIds(1);
+    const answer = await issue(deployed.gateway.url, user!, coupon.id);
+    expect(answer.status).toBe(202);
+    const stats = await admin.waitFor(coupon.id, (s) => s.persisted >= 1, 15_000);
+    expect(stats).toMatchObject({ admitted: 1, persisted: 1 });
+  }, 20_000);
+
+  // gateway first: it stops taking work before the issuer it calls goes away
+  for (const svc of ['gateway', 'issuer', 'persister'] as const) {
+    it(
+      `happy: ${svc} exits 0 on SIGTERM within the shutdown deadline, every step done`,
+      async () => {
+        const d = deployed[svc];
+        const t0 = performance.now();
+        d.child.kill('SIGTERM');
+        const { code, signal } = await d.exit;
+        const ms = performance.now() - t0;
+        const log = d.output.join('');
+        expect({ code, signal }, tail(d)).toEqual({ code: 0, signal: null });
+        expect(ms, tail(d)).toBeLessThan(SHUTDOWN_TIMEOUT_MS);
+        expect(log).toContain('"msg":"shutdown started"');
+        expect(log, tail(d)).not.toContain('shutdown deadline passed');
+        expect(log, tail(d)).not.toContain('shutdown step failed');
+      },
+      SHUTDOWN_TIMEOUT_MS + 5_000,
+    );
+  }
+});
