@@ -1,0 +1,178 @@
+// Shared pieces of the k6 suites (k6 v1, plain JS): base URL, the issue call and its outcome counters,
+// coupon creation in setup() and the invariant check in teardown().
+//
+// Environment: BASE_URL (default http://127.0.0.1:3000), ADMIN_TOKEN (default dev-admin-token),
+// DRAIN_TIMEOUT_S (how long teardown waits for persisted to catch up with admitted, default 90),
+// SCALE (multiplies every arrival rate, default 1: use 0.5 on a slower box).
+import { check, sleep } from 'k6';
+import exec from 'k6/execution';
+import http from 'k6/http';
+import { Counter, Gauge } from 'k6/metrics';
+
+export const BASE_URL = (__ENV.BASE_URL || 'http://127.0.0.1:3000').replace(/\/+$/, '');
+const ADMIN_TOKEN = __ENV.ADMIN_TOKEN || 'dev-admin-token';
+const DRAIN_TIMEOUT_S = Number(__ENV.DRAIN_TIMEOUT_S || 90);
+export const SCALE = Number(__ENV.SCALE || 1);
+
+/** Tag of every issue request: one time series, and the submetrics the report reads. */
+export const ISSUE = 'issue-async';
+const ADMIN = 'admin';
+
+// Sold out and duplicate are business answers, not errors: only other statuses count in http_req_failed.
+http.setResponseCallback(http.expectedStatuses(202, 409));
+const adminOk = http.expectedStatuses(200, 201);
+
+const outcome = {
+  accepted: new Counter('issue_accepted'),
+  soldOut: new Counter('issue_sold_out'),
+  alreadyIssued: new Counter('issue_already_issued'),
+  rateLimited: new Counter('issue_rate_limited'),
+  unavailable: new Counter('issue_unavailable'),
+  unexpected: new Counter('issue_unexpected'),
+};
+
+// Written by teardown(): the coupon's state once the persister caught up, and the broken invariants.
+const violations = new Counter('invariant_violations');
+const gauges = {
+  quantity: new Gauge('coupon_quantity'),
+  admitted: new Gauge('coupon_admitted'),
+  persisted: new Gauge('coupon_persisted'),
+  dlt: new Gauge('coupon_dlt'),
+  drain: new Gauge('coupon_drain_seconds'),
+};
+
+/** k6 options every suite starts from. */
+export function suiteOptions(extra) {
+  return Object.assign(
+    {
+      // p(80) etc. for the report's latency table (the seed's rows).
+      summaryTrendStats: ['min', 'med', 'p(80)', 'p(90)', 'p(95)', 'p(99)', 'max', 'avg', 'count'],
+      // Fewer tags: smaller --out files, fewer time series; `name` groups every issue URL into one.
+      systemTags: ['status', 'method', 'name', 'scenario', 'expected_response', 'check', 'error_code'],
+      setupTimeout: '60s',
+      teardownTimeout: `${DRAIN_TIMEOUT_S + 60}s`,
+      discardResponseBodies: false,
+    },
+    extra,
+  );
+}
+
+/**
+ * Thresholds every suite has: no unexpected status, no broken invariant, and submetrics on the issue
+ * requests only (setup and teardown call the admin API) so the summary carries their trend stats.
+ */
+export function baseThresholds(extra) {
+  return Object.assign(
+    {
+      http_req_failed: ['rate<0.001'],
+      issue_unexpected: ['count==0'],
+      invariant_violations: ['count==0'],
+      [`http_req_duration{name:${ISSUE}}`]: ['max>=0'],
+      [`http_req_blocked{name:${ISSUE}}`]: ['max>=0'],
+      [`http_reqs{name:${ISSUE}}`]: ['count>=0'],
+    },
+    extra,
+  );
+}
+
+/** Scales an arrival rate by SCALE (at least 1 request per time unit). */
+export function rate(n) {
+  return Math.max(1, Math.round(n * SCALE));
+}
+
+/** POST /coupons/{userId}/issue-async?couponId=…, counted by outcome. */
+export function issue(couponId, userId) {
+  const res = http.post(`${BASE_URL}/coupons/${userId}/issue-async?couponId=${couponId}`, null, {
+    tags: { name: ISSUE },
+    timeout: '10s',
+  });
+  const s = res.status;
+  if (s === 202) outcome.accepted.add(1);
+  else if (s === 409) {
+    const body = res.body || '';
+    if (body.indexOf('SOLD_OUT') >= 0) outcome.soldOut.add(1);
+    else if (body.indexOf('ALREADY_ISSUED') >= 0) outcome.alreadyIssued.add(1);
+    else outcome.unexpected.add(1);
+  } else if (s === 429) outcome.rateLimited.add(1);
+  else if (s === 503) outcome.unavailable.add(1);
+  else outcome.unexpected.add(1);
+  check(res, { 'issue answered 202 or 409': () => s === 202 || s === 409 });
+  return res;
+}
+
+function admin(method, path, body) {
+  const res = http.request(method, `${BASE_URL}${path}`, body === undefined ? null : JSON.stringify(body), {
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+    tags: { name: ADMIN },
+    responseCallback: adminOk,
+    timeout: '10s',
+  });
+  if (res.status !== 200 && res.status !== 201) {
+    exec.test.abort(`${method} ${path} answered ${res.status}: ${res.body}`);
+  }
+  return res.json();
+}
+
+/** Creates the coupon of this run through the admin API (setup()). */
+export function createCoupon(quantity, name) {
+  const c = admin('POST', '/admin/coupons', { quantity, name: `loadtest ${name}` });
+  console.log(`coupon ${c.id} created: quantity ${quantity}`);
+  return c.id;
+}
+
+export function stats(couponId) {
+  return admin('GET', `/admin/coupons/${couponId}/stats`);
+}
+
+/** A user id that is unique in the whole test: the scenario's global iteration number, offset. */
+export function iterationUser(offset) {
+  return (offset || 0) + exec.scenario.iterationInTest + 1;
+}
+
+/**
+ * teardown(): waits (bounded) until every admitted user is a row or a DLT entry, then checks the
+ * invariants against the coupon's stats and counts each broken one in `invariant_violations`, whose
+ * threshold fails the run. `expect`:
+ *   soldOut: true   more distinct users called than the quantity: rows must equal the quantity
+ *   admitted: n     exactly n distinct users called with stock to spare: rows must equal n
+ * Always: admitted <= quantity (no over-issue), persisted + dlt == admitted (no loss), dlt == 0.
+ * The report cross-checks admitted against the number of 202 answers k6 counted.
+ */
+export function verify(data, expect) {
+  const t0 = Date.now();
+  let s = stats(data.couponId);
+  while (s.persisted + s.dlt < s.admitted && Date.now() - t0 < DRAIN_TIMEOUT_S * 1000) {
+    sleep(0.25);
+    s = stats(data.couponId);
+  }
+  const drained = (Date.now() - t0) / 1000;
+  gauges.quantity.add(s.quantity);
+  gauges.admitted.add(s.admitted);
+  gauges.persisted.add(s.persisted);
+  gauges.dlt.add(s.dlt);
+  gauges.drain.add(drained);
+  console.log(`coupon ${data.couponId} after ${drained.toFixed(1)} s: ${JSON.stringify(s)}`);
+
+  const broken = [];
+  if (s.admitted > s.quantity) broken.push(`over-issue: admitted ${s.admitted} > quantity ${s.quantity}`);
+  if (s.persisted > s.quantity) broken.push(`over-issue: ${s.persisted} rows > quantity ${s.quantity}`);
+  if (s.persisted + s.dlt !== s.admitted)
+    broken.push(
+      `loss: admitted ${s.admitted} but ${s.persisted} rows + ${s.dlt} in DLT after ${DRAIN_TIMEOUT_S} s`,
+    );
+  if (s.dlt > 0) broken.push(`${s.dlt} events in the DLT`);
+  if (expect?.soldOut && s.persisted !== s.quantity)
+    broken.push(`sold out expected: ${s.persisted} rows, quantity ${s.quantity}`);
+  if (expect?.admitted !== undefined && s.persisted !== expect.admitted)
+    broken.push(`${expect.admitted} distinct users called: ${s.persisted} rows`);
+  for (const b of broken) {
+    console.error(`INVARIANT BROKEN: ${b}`);
+    violations.add(1);
+  }
+  violations.add(0);
+  check(s, {
+    'invariants hold (rows = min(quantity, distinct users), no over-issue, no loss)': () =>
+      broken.length === 0,
+  });
+  return s;
+}
