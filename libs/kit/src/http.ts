@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import { timingSafeEqual, createHash } from 'node:crypto';
-import { AppError, type ErrorCode, errorBody, ERROR_CODES, REQUEST_ID_HEADER } from '@coupon/contracts';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { AppError, ERROR_CODES, type ErrorCode, errorBody, REQUEST_ID_HEADER } from '@coupon/contracts';
 import type { Context, Hono, MiddlewareHandler } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Logger } from './log.js';
@@ -20,7 +19,12 @@ export const requestId = (): MiddlewareHandler<Env> => async (c, next) => {
   await next();
 };
 
-export function fail(c: Context<Env>, code: ErrorCode, message: string, headers?: Record<string, string>): Response {
+export function fail(
+  c: Context<Env>,
+  code: ErrorCode,
+  message: string,
+  headers?: Record<string, string>,
+): Response {
   const status = ERROR_CODES[code] as ContentfulStatusCode;
   if (headers) for (const [k, v] of Object.entries(headers)) c.header(k, v);
   c.set('errorCode', code);
@@ -63,7 +67,11 @@ export const requireToken =
   };
 
 /** GET /health: the process is alive. GET /ready: dependencies reachable and not draining. */
-export function healthRoutes(app: Hono<Env>, ready: () => Promise<Record<string, boolean>>, draining: () => boolean) {
+export function healthRoutes(
+  app: Hono<Env>,
+  ready: () => Promise<Record<string, boolean>>,
+  draining: () => boolean,
+) {
   app.get('/health', (c) => c.json({ status: 'ok' }));
   app.get('/ready', async (c) => {
     if (draining()) return c.json({ status: 'draining' }, 503);

@@ -1,6 +1,22 @@
-import { AppError, createCoupon as createCouponSchema, INTERNAL_TOKEN_HEADER, issueRequest, parseId } from '@coupon/contracts';
+import {
+  AppError,
+  createCoupon as createCouponSchema,
+  INTERNAL_TOKEN_HEADER,
+  issueRequest,
+  parseId,
+} from '@coupon/contracts';
 import type { DbPool } from '@coupon/db';
-import { type Env, fail, healthRoutes, installErrorHandler, instrumentApp, type Logger, type Registry, requestId, requireToken } from '@coupon/kit';
+import {
+  type Env,
+  fail,
+  healthRoutes,
+  installErrorHandler,
+  instrumentApp,
+  type Logger,
+  type Registry,
+  requestId,
+  requireToken,
+} from '@coupon/kit';
 import { Hono } from 'hono';
 import type { Redis } from 'ioredis';
 import { couponStats, createCoupon, getCoupon, issueState, view } from './coupons.js';
@@ -55,7 +71,12 @@ export function createApp(deps: IssuerDeps): Hono<Env> {
 
   internal.post('/coupons', async (c) => {
     const parsed = createCouponSchema.safeParse(await json(c));
-    if (!parsed.success) return fail(c, 'INVALID_REQUEST', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    if (!parsed.success)
+      return fail(
+        c,
+        'INVALID_REQUEST',
+        parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+      );
     return c.json(await createCoupon(deps, parsed.data), 201);
   });
 
@@ -74,7 +95,8 @@ export function createApp(deps: IssuerDeps): Hono<Env> {
   internal.get('/coupons/:couponId/users/:userId', async (c) => {
     const couponId = parseId(c.req.param('couponId'));
     const userId = parseId(c.req.param('userId'));
-    if (couponId === undefined || userId === undefined) return fail(c, 'INVALID_REQUEST', 'ids must be positive integers');
+    if (couponId === undefined || userId === undefined)
+      return fail(c, 'INVALID_REQUEST', 'ids must be positive integers');
     return c.json({ couponId, userId, state: await issueState(deps, couponId, userId) });
   });
 

@@ -103,7 +103,14 @@ export class Gate {
     const keys = gateKeys(c.id);
     // SADD takes many members per call; chunk to keep script argument lists moderate.
     const CHUNK = 5_000;
-    await this.r.couponLoad(...keys, c.quantity, c.opensAt.getTime(), c.closesAt.getTime(), remaining, ...admitted.slice(0, CHUNK));
+    await this.r.couponLoad(
+      ...keys,
+      c.quantity,
+      c.opensAt.getTime(),
+      c.closesAt.getTime(),
+      remaining,
+      ...admitted.slice(0, CHUNK),
+    );
     for (let i = CHUNK; i < admitted.length; i += CHUNK) {
       await this.r.sadd(keys[2], ...admitted.slice(i, i + CHUNK));
     }
@@ -111,7 +118,11 @@ export class Gate {
 
   async state(couponId: number): Promise<GateState | undefined> {
     const [meta, stock, users] = gateKeys(couponId);
-    const [q, left, n] = await Promise.all([this.r.hget(meta, 'quantity'), this.r.get(stock), this.r.scard(users)]);
+    const [q, left, n] = await Promise.all([
+      this.r.hget(meta, 'quantity'),
+      this.r.get(stock),
+      this.r.scard(users),
+    ]);
     if (q === null) return undefined;
     return { quantity: Number(q), remaining: Number(left ?? 0), admitted: n };
   }

@@ -84,9 +84,16 @@ export class BatchingProducer {
     const t0 = performance.now();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new DeliveryTimeoutError(this.cfg.deliveryTimeoutMs)), this.cfg.deliveryTimeoutMs);
+      timer = setTimeout(
+        () => reject(new DeliveryTimeoutError(this.cfg.deliveryTimeoutMs)),
+        this.cfg.deliveryTimeoutMs,
+      );
     });
-    const send = this.producer.send({ topic: this.cfg.topic, acks: -1, messages: batch.map((p) => p.message) });
+    const send = this.producer.send({
+      topic: this.cfg.topic,
+      acks: -1,
+      messages: batch.map((p) => p.message),
+    });
     try {
       await Promise.race([send, timeout]);
       this.hooks.onBatch?.(batch.length, performance.now() - t0, true);

@@ -1,7 +1,16 @@
+import type { AddressInfo } from 'node:net';
 import { topicNames } from '@coupon/contracts';
 import { DbPool, runMigrations } from '@coupon/db';
-import { closeServer, createKafka, createLogger, createRedis, ensureTopics, listen, type Logger, Shutdown } from '@coupon/kit';
-import type { AddressInfo } from 'node:net';
+import {
+  closeServer,
+  createKafka,
+  createLogger,
+  createRedis,
+  ensureTopics,
+  type Logger,
+  listen,
+  Shutdown,
+} from '@coupon/kit';
 import { createApp } from './app.js';
 import type { IssuerEnv } from './env.js';
 import { Gate } from './gate.js';
@@ -17,13 +26,20 @@ export interface RunningIssuer {
 }
 
 /** Builds clients once, serves the internal API, and registers shutdown steps in order. */
-export async function startIssuer(env: IssuerEnv, log: Logger = createLogger('issuer', env.LOG_LEVEL)): Promise<RunningIssuer> {
+export async function startIssuer(
+  env: IssuerEnv,
+  log: Logger = createLogger('issuer', env.LOG_LEVEL),
+): Promise<RunningIssuer> {
   const topics = topicNames(env.KAFKA_TOPIC_PREFIX);
   if (env.MIGRATE_ON_START) await runMigrations(env.DATABASE_URL);
   const metrics = createIssuerMetrics();
   const redis = createRedis({ url: env.REDIS_URL }, log);
   const pool = new DbPool(
-    { url: env.DATABASE_URL, maximumPoolSize: env.DB_POOL_SIZE, connectionTimeoutMs: env.DB_CONNECTION_TIMEOUT_MS },
+    {
+      url: env.DATABASE_URL,
+      maximumPoolSize: env.DB_POOL_SIZE,
+      connectionTimeoutMs: env.DB_CONNECTION_TIMEOUT_MS,
+    },
     metrics.pool.hooks,
   );
   metrics.pool.watch(pool);
@@ -46,12 +62,16 @@ export async function startIssuer(env: IssuerEnv, log: Logger = createLogger('is
   });
   await kafkaProducer.connect();
 
-  const producer = new BatchingProducer(kafkaProducer, {
-    topic: topics.issued,
-    lingerMs: env.PRODUCER_LINGER_MS,
-    maxBatch: env.PRODUCER_MAX_BATCH,
-    deliveryTimeoutMs: env.PRODUCER_DELIVERY_TIMEOUT_MS,
-  }, metrics.producer);
+  const producer = new BatchingProducer(
+    kafkaProducer,
+    {
+      topic: topics.issued,
+      lingerMs: env.PRODUCER_LINGER_MS,
+      maxBatch: env.PRODUCER_MAX_BATCH,
+      deliveryTimeoutMs: env.PRODUCER_DELIVERY_TIMEOUT_MS,
+    },
+    metrics.producer,
+  );
   const gate = new Gate(redis, metrics.gate);
   const issues = new IssueService({ gate, producer, pool, log });
   const shutdown = new Shutdown(log, env.SHUTDOWN_TIMEOUT_MS);

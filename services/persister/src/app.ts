@@ -1,5 +1,13 @@
 import type { DbPool } from '@coupon/db';
-import { type Env, healthRoutes, installErrorHandler, instrumentApp, type Logger, type Registry, requestId } from '@coupon/kit';
+import {
+  type Env,
+  healthRoutes,
+  installErrorHandler,
+  instrumentApp,
+  type Logger,
+  type Registry,
+  requestId,
+} from '@coupon/kit';
 import { Hono } from 'hono';
 
 export interface PersisterDeps {
@@ -17,6 +25,10 @@ export function createApp(deps: PersisterDeps): Hono<Env> {
   if (deps.registry) instrumentApp(app, deps.registry);
   app.use(requestId());
   installErrorHandler(app, deps.log);
-  healthRoutes(app, async () => ({ consumer: deps.consumerReady(), database: await deps.pool.ping() }), deps.draining);
+  healthRoutes(
+    app,
+    async () => ({ consumer: deps.consumerReady(), database: await deps.pool.ping() }),
+    deps.draining,
+  );
   return app;
 }

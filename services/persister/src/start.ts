@@ -1,7 +1,16 @@
 import type { AddressInfo } from 'node:net';
 import { topicNames } from '@coupon/contracts';
 import { DbPool, runMigrations } from '@coupon/db';
-import { closeServer, createKafka, createLogger, createRedis, ensureTopics, listen, type Logger, Shutdown } from '@coupon/kit';
+import {
+  closeServer,
+  createKafka,
+  createLogger,
+  createRedis,
+  ensureTopics,
+  type Logger,
+  listen,
+  Shutdown,
+} from '@coupon/kit';
 import { createApp } from './app.js';
 import type { PersisterEnv } from './env.js';
 import { createPersisterMetrics } from './metrics.js';
@@ -15,23 +24,36 @@ export interface RunningPersister {
 }
 
 /** Joins the consumer group and writes batches; /health and /ready on PORT. */
-export async function startPersister(env: PersisterEnv, log: Logger = createLogger('persister', env.LOG_LEVEL)): Promise<RunningPersister> {
+export async function startPersister(
+  env: PersisterEnv,
+  log: Logger = createLogger('persister', env.LOG_LEVEL),
+): Promise<RunningPersister> {
   const topics = topicNames(env.KAFKA_TOPIC_PREFIX);
   if (env.MIGRATE_ON_START) await runMigrations(env.DATABASE_URL);
   const metrics = createPersisterMetrics();
-  const pool = new DbPool({
-    url: env.DATABASE_URL,
-    maximumPoolSize: env.DB_POOL_SIZE,
-    connectionTimeoutMs: env.DB_CONNECTION_TIMEOUT_MS,
-    idleTimeoutMs: env.DB_IDLE_TIMEOUT_MS,
-  }, metrics.pool.hooks);
+  const pool = new DbPool(
+    {
+      url: env.DATABASE_URL,
+      maximumPoolSize: env.DB_POOL_SIZE,
+      connectionTimeoutMs: env.DB_CONNECTION_TIMEOUT_MS,
+      idleTimeoutMs: env.DB_IDLE_TIMEOUT_MS,
+    },
+    metrics.pool.hooks,
+  );
   metrics.pool.watch(pool);
   const redis = createRedis({ url: env.REDIS_URL }, log);
-  const kafka = createKafka({ brokers: env.KAFKA_BROKERS, clientId: `${env.KAFKA_CLIENT_ID}-persister` }, log);
+  const kafka = createKafka(
+    { brokers: env.KAFKA_BROKERS, clientId: `${env.KAFKA_CLIENT_ID}-persister` },
+    log,
+  );
   metrics.watchLag(kafka.admin(), { groupId: topics.persisterGroup, topic: topics.issued });
   await ensureTopics(kafka, [topics.issued, topics.issuedDlt]);
 
-  const dltProducer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  const dltProducer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+  });
   await dltProducer.connect();
 
   const consumer = kafka.consumer({
@@ -74,7 +96,13 @@ export async function startPersister(env: PersisterEnv, log: Logger = createLogg
   });
 
   const shutdown = new Shutdown(log, env.SHUTDOWN_TIMEOUT_MS);
-  const app = createApp({ pool, log, draining: () => shutdown.draining, consumerReady: () => joined, registry: metrics.registry });
+  const app = createApp({
+    pool,
+    log,
+    draining: () => shutdown.draining,
+    consumerReady: () => joined,
+    registry: metrics.registry,
+  });
   const server = await listen(app, env.PORT, env.HOST);
   const port = (server.address() as AddressInfo).port;
   log.info({ port, group: topics.persisterGroup }, 'persister running');
