@@ -1,10 +1,9 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, Admin, INTERNAL_TOKEN, infra, issue, userIds } from './harness.js';
 
@@ -19,6 +18,7 @@ type Service = (typeof SERVICES)[number];
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SHUTDOWN_TIMEOUT_MS = 8_000;
+const DEPLOY_TIMEOUT_MS = 130_000;
 
 interface Deployed {
   dir: string;
@@ -31,6 +31,48 @@ interface Deployed {
 
 let base: string;
 const deployed = {} as Record<Service, Deployed>;
+let deploying: ChildProcess | undefined;
+let deployExited: Promise<unknown> = Promise.resolve();
+
+/** The script runs turbo and pnpm below it: its own process group, so a timeout ends all of them. */
+function killGroup(child: ChildProcess): void {
+  try {
+    if (child.pid) process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+/** Runs scripts/deploy-service; resolves with its output, rejects with it on failure or timeout. */
+function deployService(args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(join(ROOT, 'scripts/deploy-service'), args, {
+      cwd: ROOT,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    deploying = child;
+    deployExited = new Promise((r) => child.once('exit', r));
+    let out = '';
+    child.stdout?.on('data', (b: Buffer) => {
+      out += b.toString();
+    });
+    child.stderr?.on('data', (b: Buffer) => {
+      out += b.toString();
+    });
+    const timer = setTimeout(() => {
+      killGroup(child);
+      reject(new Error(`deploy-service did not finish in ${DEPLOY_TIMEOUT_MS} ms:\n${out}`));
+    }, DEPLOY_TIMEOUT_MS);
+    child.once('error', reject);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      deploying = undefined;
+      if (code === 0) resolve(out);
+      else reject(new Error(`deploy-service exited with ${code ?? signal}:\n${out}`));
+    });
+  });
+}
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -94,15 +136,9 @@ async function waitReady(svc: Service, timeoutMs: number): Promise<void> {
 beforeAll(async () => {
   base = await mkdtemp(join(tmpdir(), 'coupon-deploy-'));
   // One call: turbo builds the shared libraries once, then the three deploys run in parallel.
-  const { stderr } = await promisify(execFile)(
-    join(ROOT, 'scripts/deploy-service'),
-    SERVICES.flatMap((svc) => [svc, join(base, svc)]),
-    { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 },
-  ).catch((err: Error & { stderr?: string; stdout?: string }) => {
-    throw new Error(`deploy-service failed: ${err.message}\n${err.stdout ?? ''}\n${err.stderr ?? ''}`);
-  });
+  const out = await deployService(SERVICES.flatMap((svc) => [svc, join(base, svc)]));
   console.info(
-    stderr
+    out
       .split('\n')
       .filter((l) => l.startsWith('deploy-service:'))
       .join('\n'),
@@ -122,6 +158,8 @@ beforeAll(async () => {
 }, 150_000);
 
 afterAll(async () => {
+  if (deploying) killGroup(deploying);
+  await deployExited; // before removing the folders it writes to
   for (const d of Object.values(deployed)) {
     if (d.child.exitCode === null && d.child.signalCode === null) d.child.kill('SIGKILL');
   }
