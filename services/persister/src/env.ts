@@ -22,6 +22,7 @@ export const persisterEnv = z.object({
   PARTITIONS_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(3),
   /** Broker waits up to this long to fill fetch.min.bytes (seed: raise fetch.min.bytes from 1). */
   FETCH_MAX_WAIT_MS: z.coerce.number().int().min(0).default(50),
+  /** Smallest fetch the broker answers with before FETCH_MAX_WAIT_MS runs out (fetch.min.bytes). */
   FETCH_MIN_BYTES: z.coerce.number().int().min(1).default(1_024),
   /** Upper bound of the back-off between retries of a transient failure (the consumer stays in the group). */
   RETRY_MAX_BACKOFF_MS: z.coerce.number().int().min(10).default(5_000),
