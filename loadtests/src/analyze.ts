@@ -119,7 +119,10 @@ export interface Analysis {
     admitted?: number;
     persisted?: number;
     dlt?: number;
-    accepted?: number;
+    /** 202 answers k6 received. */
+    accepted: number;
+    /** 503 and unexpected answers (timeouts included): the request may or may not have been admitted. */
+    ambiguous: number;
     drainSeconds?: number;
     broken: string[];
   };
@@ -205,29 +208,45 @@ export async function analyze(dir: string): Promise<Analysis> {
   const failed = summary ? issueMetric(summary, 'http_req_failed') : undefined;
   const checksM = summary?.metrics.checks;
 
-  // Invariants: teardown's gauges, cross-checked with the 202s k6 counted.
+  // Invariants: teardown's gauges and the settled stats, cross-checked with the answers k6 counted.
   const g = (n: string) => num(summary?.metrics[n], 'value');
-  const accepted = num(summary?.metrics.issue_accepted, 'count') ?? 0;
+  const count = (n: string) => num(summary?.metrics[n], 'count') ?? 0;
+  const accepted = count('issue_accepted');
+  // Answers that leave the outcome open: the request may have been admitted after all.
+  const ambiguous = count('issue_unavailable') + count('issue_unexpected');
+  const final = rows?.final;
   const inv: Analysis['invariants'] = {
-    quantity: g('coupon_quantity'),
-    admitted: g('coupon_admitted'),
-    persisted: g('coupon_persisted'),
-    dlt: g('coupon_dlt'),
+    quantity: final?.quantity ?? g('coupon_quantity'),
+    admitted: final?.admitted ?? g('coupon_admitted'),
+    persisted: final?.persisted ?? g('coupon_persisted'),
+    dlt: final?.dlt ?? g('coupon_dlt'),
     accepted,
+    ambiguous,
     drainSeconds: g('coupon_drain_seconds'),
     broken: [],
   };
-  if (summary && inv.admitted === undefined) inv.broken.push('teardown did not report the coupon stats');
-  if (inv.admitted !== undefined && inv.admitted !== accepted)
-    inv.broken.push(
-      `the gate admitted ${int(inv.admitted)} users but k6 received ${int(accepted)} answers 202`,
-    );
-  if (rows && inv.persisted !== undefined && rows.rows !== inv.persisted)
-    inv.broken.push(`stats say ${int(inv.persisted)} rows, the table has ${int(rows.rows)}`);
+  const { quantity, admitted, persisted, dlt } = inv;
+  if (summary && admitted === undefined) inv.broken.push('teardown did not report the coupon stats');
+  if (admitted !== undefined) {
+    if (quantity !== undefined && admitted > quantity)
+      inv.broken.push(`over-issue: ${int(admitted)} admitted for ${int(quantity)}`);
+    if (admitted < accepted)
+      inv.broken.push(`k6 received ${int(accepted)} answers 202 but the gate admitted only ${int(admitted)}`);
+    if (admitted - accepted > ambiguous)
+      inv.broken.push(
+        `the gate admitted ${int(admitted)} users: ${int(admitted - accepted - ambiguous)} more than the 202s and the ${int(ambiguous)} answers without a definite outcome`,
+      );
+    if (persisted !== undefined && persisted + (dlt ?? 0) !== admitted)
+      inv.broken.push(`loss: ${int(admitted)} admitted, ${int(persisted)} rows + ${int(dlt)} in the DLT`);
+  }
+  if (rows && persisted !== undefined && final && rows.rows !== persisted)
+    inv.broken.push(`stats say ${int(persisted)} rows, the table has ${int(rows.rows)}`);
+  if (rows && quantity !== undefined && rows.rows > quantity)
+    inv.broken.push(`over-issue: ${int(rows.rows)} rows for ${int(quantity)}`);
   if (rows && rows.distinctUsers !== rows.rows)
     inv.broken.push(`duplicate rows: ${rows.rows} rows for ${rows.distinctUsers} users`);
-  const violations = num(summary?.metrics.invariant_violations, 'count') ?? 0;
-  if (violations > 0) inv.broken.push(`${violations} invariant(s) broken in teardown (see k6.log)`);
+  const violations = count('invariant_violations');
+  if (violations > 0) inv.broken.push(`${violations} check(s) failed in teardown (see k6.log)`);
 
   // Processes: CPU (% of one core) and RSS during the load.
   const procs: ProcUsage[] = [];
@@ -383,7 +402,7 @@ function bottlenecks(x: BottleneckInput): { signals: Signal[]; findings: string[
       source: 'db_pool_acquire_seconds',
     });
     if (svc === 'persister' && active && max !== undefined) {
-      if (active.v >= max || (timeouts ?? 0) > 0 || (pending ?? 0) > 0) {
+      if (active.v >= max || (timeouts ?? 0) > 0) {
         findings.push(
           `**DB connection pool saturated (the seed's main cause).** The persister's pool reached ${int(active.v)} of ${int(max)} connections` +
             `${pending ? ` with ${int(pending)} callers waiting` : ''}${timeouts ? ` and ${int(timeouts)} acquisitions timed out` : ''}. ` +
@@ -391,7 +410,8 @@ function bottlenecks(x: BottleneckInput): { signals: Signal[]; findings: string[
         );
       } else {
         findings.push(
-          `**DB pool not a bottleneck.** The persister used at most ${int(active.v)} of ${int(max)} connections, with no waiter and no acquisition timeout ` +
+          `**DB pool not a bottleneck.** The persister used at most ${int(active.v)} of ${int(max)} connections, ` +
+            `${pending ? `${int(pending)} caller(s) waiting at the worst scrape (a connection being opened)` : 'with no waiter'} and no acquisition timeout ` +
             "(the seed's pool of 3 was exhausted; batching writes thousands of rows per connection round trip).",
         );
       }

@@ -156,9 +156,10 @@ export function buildDoc(a: Analysis, figures: Chart[]): { title: string; blocks
         'rows (MySQL)',
         'DLT',
         '202 answers (k6)',
+        'outcome unknown (503, timeouts)',
         'rows caught up after',
       ],
-      right: [0, 1, 2, 3, 4, 5],
+      right: [0, 1, 2, 3, 4, 5, 6],
       rows: [
         [
           int(inv.quantity),
@@ -166,6 +167,7 @@ export function buildDoc(a: Analysis, figures: Chart[]): { title: string; blocks
           int(a.rows?.rows ?? inv.persisted),
           int(inv.dlt),
           int(inv.accepted),
+          int(inv.ambiguous),
           inv.drainSeconds === undefined ? 'n/a' : `${inv.drainSeconds.toFixed(1)} s`,
         ],
       ],
@@ -174,7 +176,7 @@ export function buildDoc(a: Analysis, figures: Chart[]): { title: string; blocks
   blocks.push({
     p:
       inv.broken.length === 0
-        ? 'All hold: no over-issue (rows ≤ quantity), no duplicate (one row per user), no loss (every 202 is a row), and rows = min(quantity, distinct users who called).'
+        ? 'All hold: no over-issue (rows ≤ quantity), no duplicate (one row per user), no loss (every admitted user is a row), every 202 admitted, no admission without a 202 beyond the answers whose outcome is unknown, and rows = min(quantity, distinct users who called) where the suite knows it.'
         : `**Broken**: ${inv.broken.join('; ')}.`,
   });
 

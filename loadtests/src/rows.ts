@@ -2,13 +2,25 @@
  * The rows of one coupon in MySQL: count, duplicates, and the exact event-to-row latency
  * (created_at − issued_at: when the row was written minus when the gate admitted the user).
  *
- *   node src/rows.ts <couponId> [out.json]        DATABASE_URL, default the local stack's
+ *   node src/rows.ts <couponId> [out.json] [--settle]
+ * --settle first waits (at most 60 s) until the coupon's stats stop moving and every admitted user is
+ * a row or a DLT entry: requests k6 gave up on may still be answered by the server after the test.
+ * DATABASE_URL (default the local stack's), BASE_URL and ADMIN_TOKEN for the stats.
  */
 import { writeFile } from 'node:fs/promises';
 import mysql from 'mysql2/promise';
 
+export interface CouponStats {
+  quantity: number;
+  admitted: number;
+  persisted: number;
+  dlt: number;
+}
+
 export interface RowStats {
   couponId: number;
+  /** The coupon's stats once settled (with --settle). */
+  final?: CouponStats;
   rows: number;
   distinctUsers: number;
   /** Event-to-row latency in ms. */
@@ -20,6 +32,32 @@ export interface RowStats {
 }
 
 export const DATABASE_URL = process.env.DATABASE_URL ?? 'mysql://coupon:coupon@127.0.0.1:3307/coupon';
+const BASE_URL = process.env.BASE_URL ?? 'http://127.0.0.1:3000';
+const ADMIN_TOKEN = process.env.ADMIN_TOKEN ?? 'dev-admin-token';
+
+export async function couponStats(couponId: number): Promise<CouponStats> {
+  const res = await fetch(`${BASE_URL}/admin/coupons/${couponId}/stats`, {
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    signal: AbortSignal.timeout(10_000),
+  });
+  if (!res.ok) throw new Error(`stats of coupon ${couponId}: ${res.status}`);
+  return (await res.json()) as CouponStats;
+}
+
+/** Waits until admitted is stable for 2 s and persisted + dlt == admitted (bounded). */
+export async function settle(couponId: number, timeoutMs = 60_000): Promise<CouponStats> {
+  const until = Date.now() + timeoutMs;
+  let last = await couponStats(couponId);
+  let stableSince = Date.now();
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 500));
+    const s = await couponStats(couponId);
+    if (s.admitted !== last.admitted || s.persisted !== last.persisted) stableSince = Date.now();
+    last = s;
+    const caughtUp = s.persisted + s.dlt >= s.admitted;
+    if ((caughtUp && Date.now() - stableSince >= 2_000) || Date.now() > until) return s;
+  }
+}
 
 function pct(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? 0;
@@ -61,13 +99,15 @@ export async function rowStats(couponId: number, url = DATABASE_URL): Promise<Ro
 }
 
 if (import.meta.main) {
-  const id = Number(process.argv[2]);
+  const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+  const id = Number(args[0]);
   if (!Number.isInteger(id) || id <= 0) {
-    console.error('usage: node src/rows.ts <couponId> [out.json]');
+    console.error('usage: node src/rows.ts <couponId> [out.json] [--settle]');
     process.exit(2);
   }
-  const stats = await rowStats(id);
+  const final = process.argv.includes('--settle') ? await settle(id) : undefined;
+  const stats = { ...(await rowStats(id)), final };
   const json = JSON.stringify(stats, null, 2);
-  if (process.argv[3]) await writeFile(process.argv[3], `${json}\n`);
+  if (args[1]) await writeFile(args[1], `${json}\n`);
   else console.log(json);
 }
