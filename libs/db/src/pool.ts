@@ -188,8 +188,21 @@ const CONNECTION_CODES = new Set([
   'ER_CLIENT_INTERACTION_TIMEOUT',
 ]);
 
+/**
+ * The driver's error under any wrappers: drizzle throws DrizzleQueryError ("Failed query: …") with
+ * the mysql2 error, which carries `code` and `fatal`, as its `cause`.
+ */
+export function driverError(err: unknown): unknown {
+  let e = err;
+  for (let depth = 0; depth < 5; depth++) {
+    if (!(e instanceof Error) || (e as { code?: unknown }).code !== undefined || e.cause === undefined) break;
+    e = e.cause;
+  }
+  return e;
+}
+
 function isConnectionLost(err: unknown): boolean {
-  const e = err as { code?: string; fatal?: boolean };
+  const e = driverError(err) as { code?: string; fatal?: boolean };
   return e?.fatal === true || (e?.code !== undefined && CONNECTION_CODES.has(e.code));
 }
 
@@ -207,7 +220,7 @@ const TRANSIENT_SQL = new Set([
 export function isTransientDbError(err: unknown): boolean {
   if (err instanceof PoolTimeoutError) return true;
   if (isConnectionLost(err)) return true;
-  const code = (err as { code?: string })?.code;
+  const code = (driverError(err) as { code?: string })?.code;
   if (code && TRANSIENT_SQL.has(code)) return true;
   // No SQL error code at all (a driver or network failure we do not know): assume transient.
   return code === undefined || !code.startsWith('ER_');

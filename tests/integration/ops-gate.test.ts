@@ -1,0 +1,119 @@
+import { gateKeys } from '@coupon/contracts';
+import { countIssues, duplicateIssues, issuedUserIds } from '@coupon/db';
+import { reconcile, rewarm } from '@coupon/ops';
+import { describe, expect, it } from 'vitest';
+import { issue, userIds } from './harness.js';
+import { opsContext, until } from './ops-fixtures.js';
+
+const ctx = opsContext();
+const sorted = (xs: number[]) => [...xs].sort((x, y) => x - y);
+
+describe('reconcile: injected drift is found and repaired', () => {
+  it('happy: a lost event, a lost row, a lost admission; reported (exit 1), repaired, then rows == admitted', async () => {
+    const { sys, ops, pool } = ctx;
+    const coupon = await sys.admin.createCoupon(10);
+    const users = userIds(6);
+    const answers = await Promise.all(users.slice(0, 5).map((u) => issue(sys.url, u, coupon.id)));
+    expect(answers.map((a) => a.status)).toEqual([202, 202, 202, 202, 202]);
+    await sys.admin.waitFor(coupon.id, (s) => s.persisted >= 5);
+
+    const [, stock, admitted] = gateKeys(coupon.id);
+    const [lostRow, lostAdmission, ghost] = [users[0]!, users[1]!, users[5]!];
+    await ops.redis.multi().sadd(admitted, ghost).decr(stock).exec(); // admitted, event never produced
+    await pool.raw.query('DELETE FROM coupon_issue WHERE coupon_id = ? AND user_id = ?', [
+      coupon.id,
+      lostRow,
+    ]);
+    await ops.redis.multi().srem(admitted, lostAdmission).incr(stock).exec(); // a row nobody admitted
+
+    const found = await reconcile(ops, { couponIds: [coupon.id], graceMs: 0 });
+    expect(found.exitCode).toBe(1);
+    expect(found.coupons[0]).toMatchObject({ status: 'drift', notAdmitted: [lostAdmission], stockDelta: 0 });
+    expect(sorted(found.coupons[0]!.missing)).toEqual(sorted([lostRow, ghost]));
+
+    // Within the grace period the same users are pending, not drift.
+    const graced = await reconcile(ops, { couponIds: [coupon.id], graceMs: 60_000 });
+    expect(graced.coupons[0]).toMatchObject({ missing: [], notAdmitted: [lostAdmission] });
+    expect(graced.coupons[0]!.pending).toHaveLength(2);
+
+    const repaired = await reconcile(ops, { couponIds: [coupon.id], graceMs: 0, repair: true });
+    expect(repaired).toMatchObject({ exitCode: 0, coupons: [{ status: 'repaired' }] });
+    await until(
+      () => countIssues(pool, coupon.id),
+      (n) => n >= 6,
+    );
+
+    const after = await reconcile(ops, { couponIds: [coupon.id], graceMs: 0 });
+    expect(after).toMatchObject({
+      exitCode: 0,
+      coupons: [{ status: 'ok', admitted: 6, rows: 6, remaining: 4 }],
+    });
+    expect(sorted(await issuedUserIds(pool, coupon.id))).toEqual(
+      sorted(await ops.gate.admittedUsers(coupon.id)),
+    );
+    expect(await duplicateIssues(pool, coupon.id)).toBe(0);
+  });
+
+  it('error: excess stock is lowered to quantity − admitted, a missing gate is reported for rewarm', async () => {
+    const { sys, ops } = ctx;
+    const coupon = await sys.admin.createCoupon(5);
+    expect((await issue(sys.url, userIds(1)[0]!, coupon.id)).status).toBe(202);
+    await sys.admin.waitFor(coupon.id, (s) => s.persisted >= 1);
+    await ops.redis.incrby(gateKeys(coupon.id)[1], 3); // stock 7 for 4 left: the gate could over-issue
+
+    const found = await reconcile(ops, { couponIds: [coupon.id], graceMs: 0 });
+    expect(found).toMatchObject({ exitCode: 1, coupons: [{ status: 'drift', stockDelta: 3 }] });
+    expect(await reconcile(ops, { couponIds: [coupon.id], repair: true })).toMatchObject({ exitCode: 0 });
+    expect(await ops.redis.get(gateKeys(coupon.id)[1])).toBe('4');
+
+    await ops.redis.del(...gateKeys(coupon.id));
+    const lost = await reconcile(ops, { couponIds: [coupon.id], repair: true });
+    expect(lost).toMatchObject({ exitCode: 1, coupons: [{ status: 'no gate (run rewarm)' }] });
+    expect(await ops.redis.exists(...gateKeys(coupon.id))).toBe(0);
+  });
+});
+
+describe('rewarm: a lost gate never re-opens sold stock', () => {
+  it('happy: sold out, gate deleted → 503; rewarm → remaining 0, SOLD_OUT and ALREADY_ISSUED', async () => {
+    const { sys, ops } = ctx;
+    const coupon = await sys.admin.createCoupon(20);
+    const users = userIds(21);
+    const sold = await Promise.all(users.slice(0, 20).map((u) => issue(sys.url, u, coupon.id)));
+    expect(sold.every((a) => a.status === 202)).toBe(true);
+    await sys.admin.waitFor(coupon.id, (s) => s.persisted >= 20);
+
+    await ops.redis.del(...gateKeys(coupon.id));
+    expect((await issue(sys.url, users[20]!, coupon.id)).status).toBe(503);
+    const r = await rewarm(ops, { couponId: coupon.id });
+    expect(r).toMatchObject({ quantity: 20, persisted: 20, inFlight: 0, remaining: 0 });
+    expect((await issue(sys.url, users[20]!, coupon.id)).body.error?.code).toBe('SOLD_OUT');
+    expect((await issue(sys.url, users[0]!, coupon.id)).body.error?.code).toBe('ALREADY_ISSUED');
+    await expect(rewarm(ops, { couponId: coupon.id })).rejects.toThrow(/has a gate/);
+  });
+
+  it('happy: events still in flight count as admitted; --dry-run changes nothing', async () => {
+    const { sys, ops, pool } = ctx;
+    const coupon = await sys.admin.createCoupon(30);
+    await sys.persister?.stop();
+    try {
+      const answers = await Promise.all(userIds(10).map((u) => issue(sys.url, u, coupon.id)));
+      expect(answers.every((a) => a.status === 202)).toBe(true);
+      await ops.redis.del(...gateKeys(coupon.id));
+
+      const dry = await rewarm(ops, { couponId: coupon.id, dryRun: true });
+      expect(dry).toMatchObject({ remaining: 20, inFlight: 10 });
+      expect(await ops.redis.exists(...gateKeys(coupon.id))).toBe(0);
+      const r = await rewarm(ops, { couponId: coupon.id });
+      expect(r).toMatchObject({ quantity: 30, persisted: 0, inFlight: 10, remaining: 20 });
+    } finally {
+      await sys.startPersister();
+    }
+    expect(
+      await until(
+        () => countIssues(pool, coupon.id),
+        (n) => n >= 10,
+      ),
+    ).toBe(10);
+    expect(await sys.admin.stats(coupon.id)).toMatchObject({ admitted: 10, remaining: 20, persisted: 10 });
+  });
+});
