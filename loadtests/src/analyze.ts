@@ -499,41 +499,37 @@ function bottlenecks(x: BottleneckInput): { signals: Signal[]; findings: string[
       `**Rate limiter refused ${int(limited)} requests** with 429: the token bucket is smaller than the offered load.`,
     );
 
-  // --- server-side latency vs what k6 saw ---
-  let serverP99: number | undefined;
-  if (m.has('gateway', 'http_server_request_duration_seconds')) {
-    const routes = new Set<string>();
-    for (const s of m.scrapes('gateway').at(-1)?.samples ?? [])
-      if (s.name === 'http_server_request_duration_seconds_bucket' && s.labels.route?.includes('issue'))
-        routes.add(s.labels.route);
-    const route = [...routes][0];
+  // --- server-side latency vs what k6 saw: the gateway's handler, and the issuer's behind it ---
+  const ownLatency = (svc: string): { p50?: number; p99?: number } | undefined => {
+    if (!m.has(svc, 'http_server_request_duration_seconds')) {
+      signals.push({
+        name: `${svc}: own latency of the issue route (p50 / p99)`,
+        value: NOT,
+        source: 'http_server_request_duration_seconds',
+      });
+      return undefined;
+    }
+    let route: string | undefined;
+    for (const s of m.scrapes(svc).at(-1)?.samples ?? [])
+      if (
+        s.name === 'http_server_request_duration_seconds_bucket' &&
+        s.labels.method === 'POST' &&
+        s.labels.route?.includes('issue')
+      )
+        route = s.labels.route;
     const filter: Record<string, string> = route ? { route } : {};
-    serverP99 = m.histQuantile(
-      'gateway',
-      'http_server_request_duration_seconds',
-      0.99,
-      filter,
-      window && [window[0] - 1500, window[1] + 1500],
-    );
-    const serverP50 = m.histQuantile(
-      'gateway',
-      'http_server_request_duration_seconds',
-      0.5,
-      filter,
-      window && [window[0] - 1500, window[1] + 1500],
-    );
+    const w: [number, number] | undefined = window && [window[0] - 1500, window[1] + 1500];
+    const p50 = m.histQuantile(svc, 'http_server_request_duration_seconds', 0.5, filter, w);
+    const p99 = m.histQuantile(svc, 'http_server_request_duration_seconds', 0.99, filter, w);
     signals.push({
-      name: `gateway's own latency, ${route ?? 'all routes'} (p50 / p99)`,
-      value: `${secs(serverP50)} / ${secs(serverP99)}`,
+      name: `${svc}: own latency of ${route ?? 'all routes'} (p50 / p99)`,
+      value: `${secs(p50)} / ${secs(p99)}`,
       source: 'http_server_request_duration_seconds',
     });
-  } else {
-    signals.push({
-      name: "gateway's own latency (p99)",
-      value: NOT,
-      source: 'http_server_request_duration_seconds',
-    });
-  }
+    return { p50, p99 };
+  };
+  const serverP99 = ownLatency('gateway')?.p99;
+  const issuerLat = ownLatency('issuer');
   const producer = m.histQuantile('issuer', 'kafka_producer_send_seconds', 0.99, { result: 'ok' });
   signals.push({
     name: 'issuer: Kafka send p99 (acks=all)',
@@ -585,13 +581,23 @@ function bottlenecks(x: BottleneckInput): { signals: Signal[]; findings: string[
   const p99 = lat('p99');
   const saturated = (x.machine.busyPeak ?? 0) >= 90;
   if (p99 !== undefined) {
-    const where =
-      serverP99 !== undefined
-        ? serverP99 * 1000 < p99 / 2
-          ? `The gateway itself measured a p99 of ${secs(serverP99)}, far below k6's ${ms(p99)}: the tail is time spent before the handler runs ` +
-            '(requests queued in the socket backlog and the event loop while the process waits for a core), not in Redis, Kafka or MySQL.'
-          : `The gateway measured a p99 of ${secs(serverP99)} itself, close to k6's ${ms(p99)}: the tail is inside the services (issuer call, Redis, Kafka acknowledgement).`
-        : 'The services export no request histogram, so the tail cannot be split between queueing and handling.';
+    const issuerP99 = issuerLat?.p99;
+    let where: string;
+    if (serverP99 === undefined)
+      where =
+        'The services export no request histogram, so the tail cannot be split between queueing and handling.';
+    else if (serverP99 * 1000 < p99 / 2)
+      where =
+        `The gateway's handler measured a p99 of ${secs(serverP99)}, far below k6's ${ms(p99)}: the tail is spent before the handler runs ` +
+        '(requests waiting in the socket backlog and the event loop while the process waits for a core), not in Redis, Kafka or MySQL.';
+    else if (issuerP99 !== undefined && issuerP99 < serverP99 / 2)
+      where =
+        `The gateway's handler measured a p99 of ${secs(serverP99)} but the issuer behind it only ${secs(issuerP99)}: requests wait inside the gateway ` +
+        '(for one of its ISSUER_CONNECTIONS keep-alive connections, or for its event loop), not in Redis or Kafka.';
+    else
+      where =
+        `The gateway's handler measured a p99 of ${secs(serverP99)} and the issuer ${secs(issuerP99)}, close to k6's ${ms(p99)}: the tail is in the issuer ` +
+        `(Redis gate and the Kafka acknowledgement; Kafka send p99 ${secs(producer)}).`;
     const loop = loopWorst.sort((a, b) => b.v - a.v)[0];
     const cpuText =
       x.machine.busyPeak !== undefined
