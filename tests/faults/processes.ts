@@ -32,6 +32,13 @@ process.once('exit', () => {
   for (const c of alive) c.kill('SIGKILL');
 });
 
+/** Registers a child to be killed when the test process exits (a failed test must not leak it). */
+export function track(child: ChildProcess): ChildProcess {
+  alive.add(child);
+  child.once('exit', () => alive.delete(child));
+  return child;
+}
+
 export class ServiceProcess {
   private child: ChildProcess | undefined;
   private exited: Promise<void> = Promise.resolve();
@@ -61,7 +68,7 @@ export class ServiceProcess {
   }
 
   /** Spawns the process and waits until GET /ready answers 200 (or throws with the log's tail). */
-  async start(extraEnv: Record<string, string> = {}, readyMs = 45_000): Promise<this> {
+  async start(extraEnv: Record<string, string> = {}, readyMs = 90_000): Promise<this> {
     if (this.running) throw new Error(`${this.name} is already running`);
     this.env = { ...this.env, ...extraEnv };
     const fd = openSync(this.logFile, 'a');
@@ -82,10 +89,9 @@ export class ServiceProcess {
     closeSync(fd);
     this.child = child;
     this.expectExit = false;
-    alive.add(child);
+    track(child);
     this.exited = new Promise((resolve) =>
       child.once('exit', (code, signal) => {
-        alive.delete(child);
         if (!this.expectExit) this.crashes.push(`${this.name} exited (code ${code}, signal ${signal})`);
         resolve();
       }),
@@ -98,7 +104,7 @@ export class ServiceProcess {
     const until = Date.now() + ms;
     while (Date.now() < until) {
       if (!this.running) throw new Error(`${this.name} exited while starting:\n${this.tail()}`);
-      const ok = await fetch(`${this.url}/ready`, { signal: AbortSignal.timeout(1_000) })
+      const ok = await fetch(`${this.url}/ready`, { signal: AbortSignal.timeout(5_000) })
         .then((r) => r.ok)
         .catch(() => false);
       if (ok) return;

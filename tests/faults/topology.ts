@@ -15,7 +15,6 @@ const DEFAULTS: Record<'gateway' | 'issuer' | 'persister', Record<string, string
   gateway: {
     RATE_LIMIT_PER_SEC: '100000',
     RATE_LIMIT_BURST: '100000',
-    ISSUER_TIMEOUT_MS: '1000',
     BREAKER_VOLUME_THRESHOLD: '10',
     BREAKER_RESET_MS: '1000',
   },
@@ -32,10 +31,17 @@ export class Topology {
   readonly procs = new ProcessGroup();
   readonly proxies: FaultProxy[] = [];
   readonly deps: Deps;
+  /** Coupons created for this topology's run. */
+  readonly coupons: number[] = [];
 
   constructor(name: string, overrides: Partial<Deps> = {}) {
     const i = infra();
-    this.deps = { ...i, KAFKA_TOPIC_PREFIX: `${i.KAFKA_TOPIC_PREFIX}${name}.`, ...overrides };
+    const slug = name
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '')
+      .slice(0, 40);
+    this.deps = { ...i, KAFKA_TOPIC_PREFIX: `${i.KAFKA_TOPIC_PREFIX}${slug}.`, ...overrides };
   }
 
   env(extra: Record<string, string> = {}): Record<string, string> {

@@ -1,0 +1,107 @@
+import type { DbPool } from '@coupon/db';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testPool } from '../integration/harness.js';
+import { PrivateKafka } from './private-kafka.js';
+import {
+  type FaultResult,
+  type FaultRow,
+  type FaultSpec,
+  type FaultSystem,
+  faultTable,
+  runFault,
+} from './run.js';
+import {
+  dbOutage,
+  issuerHang,
+  issuerKill,
+  persisterTakeover,
+  poolExhausted,
+  redisLost,
+  redisRestart,
+  type Timing,
+} from './scenarios.js';
+import { flakyNetwork, kafkaOutage, kafkaRestart } from './scenarios-net.js';
+
+/**
+ * The long form of the fault suite: `pnpm faults` (FAULTS_LONG=1). Every fault of the issue
+ * "Fault tolerance", longer outages, a higher rate; a private Kafka broker for the broker faults.
+ * Skipped in the default `vitest run` (the short form covers CI).
+ */
+const LONG = process.env.FAULTS_LONG === '1';
+const tm: Timing = {
+  rate: Number(process.env.FAULTS_RATE ?? 400),
+  beforeMs: 5_000,
+  afterMs: 10_000,
+  outageMs: 10_000,
+};
+const rows: FaultRow[] = [];
+let pool: DbPool;
+let kafka: PrivateKafka | undefined;
+
+beforeAll(async () => {
+  if (!LONG) return;
+  pool = testPool();
+  if (PrivateKafka.available()) kafka = await PrivateKafka.start();
+}, 120_000);
+afterAll(async () => {
+  if (rows.length) console.log(`fault table (long form, ${tm.rate} req/s)\n${faultTable(rows)}`);
+  await pool?.end();
+  await kafka?.stop();
+});
+
+async function run<S extends FaultSystem>(spec: FaultSpec<S>): Promise<FaultResult<S>> {
+  const r = await runFault(spec, pool);
+  rows.push(r.row);
+  expect(r.row.violations, r.topo.procs.report()).toEqual([]);
+  expect(r.crashes).toEqual([]);
+  expect(r.row.dlt).toBe(0);
+  return r;
+}
+
+describe.runIf(LONG)('faults under load (long form)', () => {
+  it('issuer kill -9 + restart', async () => {
+    await run(issuerKill(tm));
+  });
+
+  it('one of two persisters killed -9: takeover', async () => {
+    await run(persisterTakeover(tm));
+  });
+
+  it('MariaDB unreachable 30 s: back-off, lag drains, nothing to the DLT', async () => {
+    const r = await run({ ...dbOutage({ ...tm, outageMs: 30_000 }), drainMs: 120_000 });
+    expect(r.row.during202).toBeGreaterThan(0);
+  });
+
+  it('issuer hangs 10 s: the breaker opens and closes', async () => {
+    const r = await run(issuerHang(tm));
+    expect(r.row.edgeRecoverS === '-' || Number(r.row.edgeRecoverS) < 5).toBe(true);
+  });
+
+  it('DB pool of one on a slow database: acquisition times out, batches retry, nothing lost', async () => {
+    const r = await run(poolExhausted(tm));
+    expect(r.system.timeouts).toBeGreaterThan(0);
+  });
+
+  it('Redis kill -9 + restart from its AOF: nothing forgotten', async () => {
+    const r = await run(await redisRestart({ ...tm, outageMs: 1_000 }));
+    for (const a of r.accounts) expect([a.forgotten, a.stockDelta]).toEqual([0, 0]);
+    await r.system.redis.stop();
+  });
+
+  it('Redis data lost + rewarm: sold stock stays sold', async () => {
+    const r = await run(await redisLost(tm));
+    await r.system.redis.stop();
+  });
+
+  it('delayed and cut links between services', async () => {
+    await run(flakyNetwork(tm));
+  });
+
+  it.runIf(PrivateKafka.available())('Kafka unreachable 10 s (proxy cut + refuse)', async () => {
+    await run(kafkaOutage(tm, kafka as PrivateKafka));
+  });
+
+  it.runIf(PrivateKafka.available())('Kafka broker kill -9 + restart', async () => {
+    await run(kafkaRestart(tm, kafka as PrivateKafka));
+  });
+});

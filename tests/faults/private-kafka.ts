@@ -1,0 +1,131 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { FaultProxy } from '../integration/proxy.js';
+import { freePort, track } from './processes.js';
+
+const KAFKA_HOME = fileURLToPath(new URL('../../.local/kafka', import.meta.url));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A single-node KRaft broker of the test's own (jars of infra/local/stack in .local/kafka/lib),
+ * which advertises the address of a FaultProxy in front of it: every client connection, bootstrap
+ * and metadata-directed alike, goes through the proxy, so `proxy.refuse()` is a broker outage as
+ * clients see it, and `kill()` + `start()` is a real broker restart. ~20 s to start, 512 MB.
+ */
+export class PrivateKafka {
+  readonly dir = mkdtempSync(join(tmpdir(), 'coupon-kafka-'));
+  private proc: ChildProcess | undefined;
+  private exited: Promise<void> = Promise.resolve();
+
+  private constructor(
+    readonly proxy: FaultProxy,
+    private readonly port: number,
+    private readonly controllerPort: number,
+  ) {}
+
+  static available(): boolean {
+    return existsSync(join(KAFKA_HOME, 'lib'));
+  }
+
+  static async start(): Promise<PrivateKafka> {
+    const port = await freePort();
+    const k = new PrivateKafka(await new FaultProxy(port).start(), port, await freePort());
+    k.configure();
+    await promisify(execFile)(
+      'java',
+      [
+        '-XX:TieredStopAtLevel=1',
+        '-XX:+UseSerialGC',
+        '-cp',
+        `${KAFKA_HOME}/lib/*`,
+        'kafka.tools.StorageTool',
+      ].concat(['format', '-t', randomBytes(16).toString('base64url'), '-c', k.props]),
+      { timeout: 60_000 },
+    );
+    return k.start();
+  }
+
+  /** What clients use: the proxy. */
+  get brokers(): string {
+    return `127.0.0.1:${this.proxy.port}`;
+  }
+
+  private get props(): string {
+    return join(this.dir, 'server.properties');
+  }
+
+  private get log(): string {
+    return join(this.dir, 'broker.log');
+  }
+
+  private configure(): void {
+    const lines = [
+      'process.roles=broker,controller',
+      'node.id=1',
+      `controller.quorum.voters=1@127.0.0.1:${this.controllerPort}`,
+      `listeners=PLAINTEXT://127.0.0.1:${this.port},CONTROLLER://127.0.0.1:${this.controllerPort}`,
+      `advertised.listeners=PLAINTEXT://127.0.0.1:${this.proxy.port}`,
+      'controller.listener.names=CONTROLLER',
+      'inter.broker.listener.name=PLAINTEXT',
+      'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+      `log.dirs=${join(this.dir, 'data')}`,
+      'num.partitions=6',
+      'default.replication.factor=1',
+      'offsets.topic.replication.factor=1',
+      'offsets.topic.num.partitions=6',
+      'share.coordinator.state.topic.replication.factor=1',
+      'share.coordinator.state.topic.min.isr=1',
+      'transaction.state.log.replication.factor=1',
+      'transaction.state.log.min.isr=1',
+      'min.insync.replicas=1',
+      'group.initial.rebalance.delay.ms=0',
+      'auto.create.topics.enable=false',
+    ];
+    writeFileSync(this.props, `${lines.join('\n')}\n`);
+  }
+
+  /** Starts the broker (on its existing data) and waits for "Kafka Server started". */
+  async start(): Promise<this> {
+    const offset = existsSync(this.log) ? readFileSync(this.log).length : 0;
+    const fd = openSync(this.log, 'a');
+    const proc = track(
+      spawn(
+        'java',
+        ['-Xms256m', '-Xmx512m', '-XX:+UseG1GC', '-Djava.awt.headless=true']
+          .concat([`-Dlog4j2.configurationFile=${KAFKA_HOME}/log4j2.yaml`, '-cp', `${KAFKA_HOME}/lib/*`])
+          .concat(['kafka.Kafka', this.props]),
+        { stdio: ['ignore', fd, fd] },
+      ),
+    );
+    closeSync(fd);
+    this.proc = proc;
+    this.exited = new Promise((r) => proc.once('exit', () => r()));
+    for (let i = 0; i < 600; i++) {
+      if (readFileSync(this.log).subarray(offset).includes('Kafka Server started')) return this;
+      if (proc.exitCode !== null) break;
+      await sleep(200);
+    }
+    throw new Error(`private kafka did not start:\n${this.tail()}`);
+  }
+
+  /** kill -9 of the broker process (the proxy keeps listening: clients see connections refused upstream). */
+  async kill(): Promise<void> {
+    this.proc?.kill('SIGKILL');
+    await this.exited;
+  }
+
+  tail(lines = 30): string {
+    return readFileSync(this.log, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  }
+
+  async stop(): Promise<void> {
+    await this.kill();
+    await this.proxy.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,192 @@
+import { loadavg } from 'node:os';
+import type { DbPool } from '@coupon/db';
+import { type CouponAccount, settle } from './accounting.js';
+import { Load, percentile, tallyShots, unhealthy } from './load.js';
+import type { ServiceProcess } from './processes.js';
+import { type Deps, Topology } from './topology.js';
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export interface FaultSystem {
+  /** The load goes round-robin through these. */
+  gateways: ServiceProcess[];
+}
+
+export interface FaultSpec<S extends FaultSystem> {
+  name: string;
+  /** Dependencies other than the shared stack (a private Redis or Kafka). */
+  deps?: Partial<Deps>;
+  rate: number;
+  /** Steady load before the fault, and after it is cleared. */
+  beforeMs: number;
+  afterMs: number;
+  /** Stock of the small coupon (a fifth of the requests ask for it); default: sold out about mid-fault. */
+  smallQuantity?: number;
+  drainMs?: number;
+  build(t: Topology): Promise<S>;
+  /** Injects the fault and resolves once it is cleared (the runner marks `fault` before, `cleared` after). */
+  inject(s: S, ctx: { load: Load; topo: Topology }): Promise<void>;
+}
+
+export interface FaultRow {
+  fault: string;
+  /** Requests sent while the fault was on, and their 202 and 5xx/no-answer counts. */
+  during: number;
+  during202: number;
+  during5xx: number;
+  /** Whole run. */
+  requests: number;
+  accepted: number;
+  persisted: number;
+  dlt: number;
+  /** Admitted without a row after the drain, re-published by reconcile --repair. */
+  repaired: number;
+  /** 5xx or no answer, yet a row: admitted but not acknowledged. */
+  ambiguous: number;
+  /** From the fault cleared to the last 5xx/no answer; '-' when the edge never failed. */
+  edgeRecoverS: string;
+  /** From the fault cleared until rows caught up with the 202s answered 1 s earlier. */
+  rowsRecoverS: string;
+  violations: string[];
+}
+
+export interface FaultResult<S> {
+  row: FaultRow;
+  accounts: CouponAccount[];
+  load: Load;
+  system: S;
+  topo: Topology;
+  crashes: string[];
+}
+
+/** Counts the rows of the coupons every 500 ms while the load runs. */
+function monitorRows(
+  pool: DbPool,
+  ids: number[],
+  load: Load,
+): { samples: Array<[number, number]>; stop(): void } {
+  const samples: Array<[number, number]> = [];
+  let on = true;
+  void (async () => {
+    while (on) {
+      const rows = await pool
+        .with(
+          async (c) =>
+            (await c.query('SELECT COUNT(*) AS n FROM coupon_issue WHERE coupon_id IN (?)', [ids]))[0],
+        )
+        .catch(() => undefined);
+      const n = Number((rows as Array<{ n: number }> | undefined)?.[0]?.n ?? Number.NaN);
+      if (!Number.isNaN(n)) samples.push([load.now(), n]);
+      await sleep(500);
+    }
+  })();
+  return {
+    samples,
+    stop: () => {
+      on = false;
+    },
+  };
+}
+
+/** Starts the topology, runs the load, injects the fault, recovers, settles and accounts. */
+export async function runFault<S extends FaultSystem>(
+  spec: FaultSpec<S>,
+  pool: DbPool,
+): Promise<FaultResult<S>> {
+  const topo = new Topology(spec.name, spec.deps);
+  try {
+    const system = await spec.build(topo);
+    const admin = topo.admin(system.gateways[0] as ServiceProcess);
+    const smallQty =
+      spec.smallQuantity ?? Math.max(10, Math.round(((spec.rate * spec.beforeMs) / 1_000) * 0.3));
+    const big = await admin.createCoupon(1_000_000);
+    const small = await admin.createCoupon(smallQty);
+    topo.coupons.push(big.id, small.id);
+    const load = new Load({
+      urls: system.gateways.map((g) => g.url),
+      rate: spec.rate,
+      pick: (n) => (n % 5 === 0 ? small.id : big.id),
+    }).start();
+    const monitor = monitorRows(pool, [big.id, small.id], load);
+    await sleep(spec.beforeMs);
+    const faultAt = load.mark('fault');
+    await spec.inject(system, { load, topo });
+    const clearedAt = load.mark('cleared');
+    await sleep(spec.afterMs);
+    await load.stop();
+    monitor.stop();
+
+    const accounts = await settle(
+      topo.deps,
+      pool,
+      [
+        { id: big.id, quantity: big.quantity },
+        { id: small.id, quantity: small.quantity },
+      ],
+      load.shots,
+      spec.drainMs,
+    );
+    const during = load.between(faultAt, clearedAt);
+    const lastBad = Math.max(
+      -1,
+      ...load
+        .between(faultAt)
+        .filter(unhealthy)
+        .map((s) => s.t + s.ms),
+    );
+    const accepted202 = load.shots.filter((s) => s.status === 202).map((s) => s.t + s.ms);
+    const caughtUp = monitor.samples.find(
+      ([t, n]) => t >= clearedAt && n >= accepted202.filter((a) => a <= t - 1_000).length,
+    );
+    const sum = (f: (a: CouponAccount) => number) => accounts.reduce((n, a) => n + f(a), 0);
+    const row: FaultRow = {
+      fault: spec.name,
+      during: during.length,
+      during202: during.filter((s) => s.status === 202).length,
+      during5xx: during.filter(unhealthy).length,
+      requests: load.shots.length,
+      accepted: sum((a) => a.accepted),
+      persisted: sum((a) => a.rows),
+      dlt: sum((a) => Object.values(a.dlt).reduce((x, y) => x + y, 0)),
+      repaired: sum((a) => a.repaired),
+      ambiguous: sum((a) => a.ambiguous),
+      edgeRecoverS: lastBad < 0 ? '-' : (Math.max(0, lastBad - clearedAt) / 1_000).toFixed(1),
+      rowsRecoverS: caughtUp ? ((caughtUp[0] - clearedAt) / 1_000).toFixed(1) : 'after run',
+      violations: accounts.flatMap((a) => a.violations.map((v) => `coupon ${a.couponId}: ${v}`)),
+    };
+    const notes = accounts.flatMap((a) => a.notes);
+    const base = load.between(0, faultAt).map((s) => s.ms);
+    console.log(
+      `[faults] ${spec.name}: ${JSON.stringify(tallyShots(load.shots))}, not sent (client saturated) ${load.skipped}, ` +
+        `before the fault p50 ${percentile(base, 0.5)} ms p99 ${percentile(base, 0.99)} ms, ` +
+        `load average ${loadavg()[0]?.toFixed(1)}${notes.length ? `; notes: ${notes.join('; ')}` : ''}`,
+    );
+    return { row, accounts, load, system, topo, crashes: topo.procs.crashes() };
+  } finally {
+    await topo.close();
+  }
+}
+
+const COLUMNS: Array<[string, keyof FaultRow]> = [
+  ['fault', 'fault'],
+  ['req during', 'during'],
+  ['202 during', 'during202'],
+  ['5xx during', 'during5xx'],
+  ['requests', 'requests'],
+  ['accepted', 'accepted'],
+  ['persisted', 'persisted'],
+  ['DLT', 'dlt'],
+  ['repaired', 'repaired'],
+  ['ambiguous', 'ambiguous'],
+  ['edge recover s', 'edgeRecoverS'],
+  ['rows recover s', 'rowsRecoverS'],
+];
+
+/** The fault table, one line per fault, as markdown. */
+export function faultTable(rows: readonly FaultRow[]): string {
+  const cells = [COLUMNS.map(([h]) => h), ...rows.map((r) => COLUMNS.map(([, k]) => String(r[k])))];
+  const widths = COLUMNS.map((_, i) => Math.max(...cells.map((c) => (c[i] as string).length)));
+  const line = (c: string[]) => `| ${c.map((x, i) => x.padEnd(widths[i] as number)).join(' | ')} |`;
+  const [head, ...body] = cells as [string[], ...string[][]];
+  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
+}

@@ -1,0 +1,191 @@
+import { rewarm } from '@coupon/ops';
+import type { FaultProxy } from '../integration/proxy.js';
+import { opsDeps } from './accounting.js';
+import { PrivateRedis } from './private-redis.js';
+import type { ServiceProcess } from './processes.js';
+import { type FaultSpec, type FaultSystem, sleep } from './run.js';
+import type { Topology } from './topology.js';
+
+/** Load rate and how long each phase lasts: the short (CI) and long forms differ only here. */
+export interface Timing {
+  rate: number;
+  beforeMs: number;
+  afterMs: number;
+  /** How long an outage lasts (a dependency unreachable, slow, or cut). */
+  outageMs: number;
+}
+
+export interface Basic extends FaultSystem {
+  issuer: ServiceProcess;
+  persisters: ServiceProcess[];
+}
+
+/** issuer → persister(s) → gateway, all direct to the dependencies unless env says otherwise. */
+async function basic(
+  t: Topology,
+  o: {
+    persisters?: Array<Record<string, string>>;
+    issuer?: Record<string, string>;
+    gateway?: Record<string, string>;
+    issuerUrl?: (i: ServiceProcess) => Promise<string>;
+  } = {},
+): Promise<Basic> {
+  const issuer = await t.issuer('issuer', o.issuer);
+  const persisters = await Promise.all(
+    (o.persisters ?? [{}]).map((env, i) => t.persister(`persister-${i + 1}`, env)),
+  );
+  const issuerUrl = o.issuerUrl ? await o.issuerUrl(issuer) : issuer.url;
+  const gateway = await t.gateway('gateway', issuerUrl, o.gateway);
+  return { gateways: [gateway], issuer, persisters };
+}
+
+type Spec<S extends FaultSystem = Basic> = FaultSpec<S>;
+
+/** kill -9 of the issuer with produces in flight, restarted 1 s later on the same port. */
+export const issuerKill = (tm: Timing): Spec => ({
+  name: 'issuer kill -9 + restart',
+  ...tm,
+  build: (t) => basic(t),
+  inject: async (s) => {
+    await s.issuer.kill('SIGKILL');
+    await sleep(1_000);
+    await s.issuer.start();
+  },
+});
+
+/**
+ * Two persisters in one group; one is killed -9 (it never leaves the group): the other takes its
+ * partitions over once the broker expires its session (sessionTimeout 30 s in the persister).
+ */
+export const persisterTakeover = (tm: Timing): Spec => ({
+  name: 'persister kill -9 (1 of 2)',
+  ...tm,
+  afterMs: Math.max(tm.afterMs, 40_000),
+  build: (t) => basic(t, { persisters: [{}, {}] }),
+  inject: async (s) => {
+    await s.persisters[0]?.kill('SIGKILL');
+  },
+});
+
+export interface WithProxy extends Basic {
+  proxy: FaultProxy;
+}
+
+/** MariaDB unreachable for the persister: it backs off, lag grows, drains after; nothing to the DLT. */
+export const dbOutage = (tm: Timing): Spec<WithProxy> => ({
+  name: `MariaDB unreachable ${tm.outageMs / 1_000} s`,
+  ...tm,
+  build: async (t) => {
+    const proxy = await t.proxy(t.databasePort());
+    const s = await basic(t, {
+      persisters: [{ DATABASE_URL: t.databaseVia(proxy.port), DB_CONNECTION_TIMEOUT_MS: '300' }],
+    });
+    return { ...s, proxy };
+  },
+  inject: async (s) => {
+    await s.proxy.refuse();
+    await sleep(tm.outageMs);
+    await s.proxy.accept();
+  },
+});
+
+/** The issuer hangs (proxy stops forwarding): the breaker opens, the gateway answers 503 at once, then closes. */
+export const issuerHang = (tm: Timing): Spec<WithProxy> => ({
+  name: `issuer hangs ${tm.outageMs / 1_000} s`,
+  ...tm,
+  build: async (t) => {
+    let proxy: FaultProxy | undefined;
+    const s = await basic(t, {
+      issuerUrl: async (i) => {
+        proxy = await t.proxy(i.port);
+        return proxy.url;
+      },
+      gateway: { ISSUER_TIMEOUT_MS: '1000' },
+    });
+    return { ...s, proxy: proxy as FaultProxy };
+  },
+  inject: async (s) => {
+    s.proxy.hang();
+    await sleep(tm.outageMs);
+    s.proxy.resume();
+    s.proxy.cut(); // the hung keep-alive connections carry half-sent requests: drop them
+  },
+});
+
+/** Persister with one connection, DB slowed down: acquisitions time out, batches retry, nothing lost. */
+export const poolExhausted = (tm: Timing): Spec<WithProxy & { timeouts: number }> => ({
+  name: `DB pool exhausted ${tm.outageMs / 1_000} s`,
+  ...tm,
+  build: async (t) => {
+    const proxy = await t.proxy(t.databasePort());
+    const env = {
+      DATABASE_URL: t.databaseVia(proxy.port),
+      DB_POOL_SIZE: '1',
+      DB_CONNECTION_TIMEOUT_MS: '200',
+      PARTITIONS_CONCURRENCY: '6',
+    };
+    return { ...(await basic(t, { persisters: [env] })), proxy, timeouts: 0 };
+  },
+  inject: async (s) => {
+    s.proxy.delay(400);
+    await sleep(tm.outageMs);
+    s.timeouts = await metric(s.persisters[0] as ServiceProcess, 'db_pool_acquire_timeouts_total');
+    s.proxy.delay(0);
+  },
+});
+
+/** Sum of a counter on a service's /metrics. */
+export async function metric(p: ServiceProcess, name: string): Promise<number> {
+  const text = await (await fetch(`${p.url}/metrics`)).text();
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith(name) && !l.startsWith('#'))
+    .reduce((n, l) => n + Number(l.split(' ').pop()), 0);
+}
+
+export interface WithRedis extends Basic {
+  redis: PrivateRedis;
+}
+
+async function withPrivateRedis(t: Topology, redis: PrivateRedis): Promise<WithRedis> {
+  return { ...(await basic(t)), redis };
+}
+
+/** Redis kill -9 and restart from its AOF: the admitted set and the stock survive. */
+export const redisRestart = async (tm: Timing): Promise<Spec<WithRedis>> => {
+  const redis = await PrivateRedis.start();
+  return {
+    name: 'Redis kill -9 + restart (AOF)',
+    ...tm,
+    deps: { REDIS_URL: redis.url },
+    build: (t) => withPrivateRedis(t, redis),
+    inject: async (s) => {
+      await s.redis.kill();
+      await sleep(1_000);
+      await s.redis.start();
+    },
+  };
+};
+
+/** Redis loses its data: the issuer refuses (503) until rewarm rebuilds the gates from the database. */
+export const redisLost = async (tm: Timing): Promise<Spec<WithRedis>> => {
+  const redis = await PrivateRedis.start();
+  return {
+    name: 'Redis data lost + rewarm',
+    ...tm,
+    deps: { REDIS_URL: redis.url },
+    build: (t) => withPrivateRedis(t, redis),
+    inject: async (s, { topo }) => {
+      await s.redis.kill();
+      s.redis.wipe();
+      await s.redis.start();
+      await sleep(1_000);
+      const ops = await opsDeps(topo.deps);
+      try {
+        for (const id of topo.coupons) await rewarm(ops, { couponId: id });
+      } finally {
+        await ops.close();
+      }
+    },
+  };
+};

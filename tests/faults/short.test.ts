@@ -1,0 +1,78 @@
+import type { DbPool } from '@coupon/db';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testPool } from '../integration/harness.js';
+import { percentile } from './load.js';
+import { type FaultRow, type FaultSpec, type FaultSystem, faultTable, runFault } from './run.js';
+import {
+  dbOutage,
+  issuerHang,
+  issuerKill,
+  persisterTakeover,
+  redisRestart,
+  type Timing,
+} from './scenarios.js';
+
+/**
+ * The short form of the fault suite (CI): a few faults under a steady load through the gateway,
+ * each on its own processes and topics; after each, I1–I4 from MariaDB, Redis and the DLT, and every
+ * 202 accounted for. `pnpm faults` runs the long form (tests/faults/long.test.ts).
+ */
+const tm: Timing = { rate: 200, beforeMs: 3_000, afterMs: 5_000, outageMs: 10_000 };
+const rows: FaultRow[] = [];
+let pool: DbPool;
+
+beforeAll(() => {
+  pool = testPool();
+});
+afterAll(async () => {
+  if (rows.length) console.log(`fault table (short form, ${tm.rate} req/s)\n${faultTable(rows)}`);
+  await pool?.end();
+});
+
+async function run<S extends FaultSystem>(spec: FaultSpec<S>) {
+  const r = await runFault(spec, pool);
+  rows.push(r.row);
+  expect(r.row.violations, r.topo.procs.report()).toEqual([]);
+  expect(r.crashes).toEqual([]);
+  expect(r.row.dlt).toBe(0);
+  return r;
+}
+
+// `pnpm faults` (FAULTS_LONG=1) runs the long form of the same faults instead.
+describe.skipIf(process.env.FAULTS_LONG === '1')('faults under load (short form)', () => {
+  it('issuer kill -9: in-flight admissions are either persisted or re-published by reconcile', async () => {
+    const r = await run(issuerKill({ ...tm }));
+    expect(r.row.during5xx).toBeGreaterThan(0);
+  });
+
+  it('issuer hangs: the breaker opens, 503 comes fast, and it closes after recovery', async () => {
+    const r = await run(issuerHang({ ...tm, outageMs: 5_000 }));
+    const fast = r.load
+      .between(r.load.at('fault') + 2_000, r.load.at('cleared'))
+      .filter((s) => s.status === 503);
+    expect(fast.length).toBeGreaterThan(0);
+    // Open breaker: answered without waiting for the 1 s issuer timeout (bounds allow for a busy CI box).
+    const ms = fast.map((s) => s.ms);
+    expect(percentile(ms, 0.5)).toBeLessThan(250);
+    expect(percentile(ms, 0.95)).toBeLessThan(1_000);
+    expect(
+      r.load.between(r.load.at('cleared') + 3_000).filter((s) => s.status === 202).length,
+    ).toBeGreaterThan(0);
+  });
+
+  it('MariaDB unreachable 10 s: the persister backs off, nothing goes to the DLT, the lag drains', async () => {
+    const r = await run(dbOutage({ ...tm }));
+    expect(r.row.during202).toBeGreaterThan(0);
+  });
+
+  it('Redis kill -9 and restart from its AOF: no admission forgotten, no stock re-opened', async () => {
+    const r = await run(await redisRestart({ ...tm, outageMs: 1_000 }));
+    for (const a of r.accounts)
+      expect({ forgotten: a.forgotten, stockDelta: a.stockDelta }).toEqual({ forgotten: 0, stockDelta: 0 });
+    await r.system.redis.stop();
+  });
+
+  it('one of two persisters killed -9: the other takes its partitions over, nothing lost', async () => {
+    await run(persisterTakeover({ ...tm }));
+  });
+});
