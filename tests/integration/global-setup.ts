@@ -18,9 +18,19 @@ export default async function setup(project: TestProject): Promise<void> {
   await ensureDatabase(DATABASE_URL);
   await runMigrations(DATABASE_URL);
   project.provide('infra', {
-    REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6380',
+    REDIS_URL: testRedisUrl(process.env.REDIS_URL ?? 'redis://127.0.0.1:6380'),
     DATABASE_URL,
     KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092',
     KAFKA_TOPIC_PREFIX: `test-${Date.now().toString(36)}.`,
   });
+}
+
+/**
+ * The test database numbers coupons from 1 like a running system's does, and gate keys are named by
+ * coupon id: tests use Redis logical database 1 so they never touch a running system's gates.
+ */
+function testRedisUrl(url: string): string {
+  const u = new URL(url);
+  u.pathname = `/${process.env.TEST_REDIS_DB ?? '1'}`;
+  return u.toString();
 }

@@ -4,7 +4,15 @@ import { gatewayEnv, type RunningGateway, startGateway } from '@coupon/gateway';
 import { issuerEnv, type RunningIssuer, startIssuer } from '@coupon/issuer';
 import { createLogger } from '@coupon/kit';
 import { persisterEnv, type RunningPersister, startPersister } from '@coupon/persister';
+import { Agent } from 'undici';
 import { inject } from 'vitest';
+
+/**
+ * One client for the load the tests make: up to 256 sockets per origin, the rest queued client-side.
+ * Thousands of simultaneous connects from fetch's default agent overflow the listen backlog on a
+ * busy 2-core machine (ECONNRESET), which tests the kernel, not the system.
+ */
+const client = new Agent({ connections: 256, keepAliveTimeout: 10_000 });
 
 export const ADMIN_TOKEN = 'test-admin-token';
 export const INTERNAL_TOKEN = 'test-internal-token';
@@ -130,8 +138,14 @@ export async function issue(
   userId: number | string,
   couponId: number | string,
 ): Promise<Answer> {
-  const res = await fetch(`${url}/coupons/${userId}/issue-async?couponId=${couponId}`, { method: 'POST' });
-  return { status: res.status, body: (await res.json()) as Answer['body'], headers: res.headers };
+  const res = await client.request({
+    origin: url,
+    path: `/coupons/${userId}/issue-async?couponId=${couponId}`,
+    method: 'POST',
+  });
+  const headers = new Headers();
+  for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') headers.set(k, v);
+  return { status: res.statusCode, body: (await res.body.json()) as Answer['body'], headers };
 }
 
 export function tally(answers: Answer[]): Record<string, number> {

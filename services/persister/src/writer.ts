@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type DbPool, insertIssues, isTransientDbError } from '@coupon/db';
+import { type DbPool, driverError, insertIssues, isTransientDbError } from '@coupon/db';
 import type { Logger } from '@coupon/kit';
 import type { Redis } from 'ioredis';
 import type { EachBatchPayload, Producer } from 'kafkajs';
@@ -129,8 +129,7 @@ export class BatchWriter {
             partition: p.batch.partition,
             attempt,
             waitMs: wait,
-            err: (err as Error).message,
-            code: (err as { code?: string }).code,
+            err: describe(err),
           },
           'database write failed, retrying',
         );
@@ -167,7 +166,7 @@ export class BatchWriter {
         poison.push({
           message: r.message,
           reason: 'NON_RETRYABLE',
-          error: `${(err as { code?: string }).code ?? 'ERROR'}: ${(err as Error).message}`,
+          error: describe(err),
           couponId: r.row.couponId,
           attempts,
           firstFailureAt,
@@ -185,4 +184,10 @@ export class BatchWriter {
       await p.heartbeat().catch(() => undefined);
     }
   }
+}
+
+/** The driver's own code and message (drizzle wraps them in a "Failed query" error with the params). */
+function describe(err: unknown): string {
+  const d = driverError(err) as { code?: string; message?: string };
+  return `${d.code ?? 'ERROR'}: ${d.message ?? String(err)}`;
 }
