@@ -16,6 +16,8 @@ export interface Shot {
   code: string;
   userId: number;
   couponId: number;
+  /** The gateway that answered (its URL). */
+  via: string;
 }
 
 export interface LoadOptions {
@@ -111,7 +113,7 @@ export class Load {
 
   private async send(userId: number, couponId: number): Promise<void> {
     const t = this.now();
-    let shot: Shot = { t, ms: 0, status: 0, code: 'ECONNREFUSED', userId, couponId };
+    let shot: Shot = { t, ms: 0, status: 0, code: 'ECONNREFUSED', userId, couponId, via: '' };
     for (let attempt = 0; attempt < this.o.urls.length && shot.code === 'ECONNREFUSED'; attempt++) {
       const url = this.nextUrl();
       shot = await this.once(url, t, userId, couponId);
@@ -121,7 +123,7 @@ export class Load {
   }
 
   private async once(url: string, t: number, userId: number, couponId: number): Promise<Shot> {
-    const shot: Shot = { t, ms: 0, status: 0, code: '', userId, couponId };
+    const shot: Shot = { t, ms: 0, status: 0, code: '', userId, couponId, via: url };
     try {
       const res = await fetch(`${url}/coupons/${userId}/issue-async?couponId=${couponId}`, {
         method: 'POST',
