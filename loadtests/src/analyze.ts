@@ -631,6 +631,11 @@ function bottlenecks(x: BottleneckInput): { signals: Signal[]; findings: string[
     findings.push(
       `**Persistence caught up ${secs(x.inv.drainSeconds)} after the load ended** (${int(x.inv.persisted)} rows for ${int(x.inv.admitted)} admitted users).`,
     );
+  for (const [name, pids] of x.scraped.pids)
+    if (pids.size > 1 && name !== 'k6')
+      findings.unshift(
+        `**${name} restarted during the run** (pids ${[...pids].join(', ')}): someone restarted it, or it crashed; the figures of this run are not comparable.`,
+      );
   if (!scrapedAny)
     findings.push(
       'No service metrics were scraped (GET /metrics answered nothing): bottleneck signals are missing.',

@@ -164,9 +164,9 @@ async function helloBaseline(): Promise<WrkResult> {
 
 async function acceptedPath(): Promise<WrkResult & { couponId: number; stats: Stats }> {
   const { id } = await createCoupon(10_000_000, 'accepted path');
-  const base = (Date.now() % 1_000_000) * 1_000_000_000;
-  await wrk(BASE_URL, 2, [String(id), String(base)]); // warm-up (JIT, keep-alive pools)
-  const r = await wrk(BASE_URL, SECONDS, [String(id), String(base + 500_000_000)]);
+  // A new coupon, so user ids only need to be distinct within this step.
+  await wrk(BASE_URL, 2, [String(id), '1']); // warm-up (JIT, keep-alive pools)
+  const r = await wrk(BASE_URL, SECONDS, [String(id), '1000000000']);
   const s = await waitPersisted(id, 120_000);
   return { ...r, couponId: id, stats: s };
 }
@@ -174,9 +174,8 @@ async function acceptedPath(): Promise<WrkResult & { couponId: number; stats: St
 async function soldOutPath(): Promise<WrkResult & { couponId: number }> {
   const { id } = await createCoupon(1, 'sold-out path');
   await fetch(`${BASE_URL}/coupons/1/issue-async?couponId=${id}`, { method: 'POST' }); // takes the only coupon
-  const base = 2_000_000_000 + (Date.now() % 1_000_000) * 1_000;
-  await wrk(BASE_URL, 2, [String(id), String(base)]);
-  const r = await wrk(BASE_URL, SECONDS, [String(id), String(base + 100_000_000)]);
+  await wrk(BASE_URL, 2, [String(id), '2']);
+  const r = await wrk(BASE_URL, SECONDS, [String(id), '1000000000']);
   await waitPersisted(id, 30_000);
   return { ...r, couponId: id };
 }
@@ -335,6 +334,8 @@ async function main(): Promise<void> {
     rssPeak[s] = Math.max(rss.peak.get(s) ?? 0, fromSeed ?? 0) || undefined;
   }
   const ratio = accepted.rps / hello.rps;
+  // A ratio only means something when the accepted path really answered 202.
+  const acceptedValid = (accepted.statuses['202'] ?? 0) >= 0.99 * accepted.requests;
   const lat = (k: string) => seed?.latency.find((l) => l.key === k)?.value;
   const e2r = seed?.rows?.eventToRow;
   const f = (n: number | undefined, d = 0) =>
@@ -354,9 +355,9 @@ async function main(): Promise<void> {
     ],
     [
       'accepted / bare node:http',
-      `${(ratio * 100).toFixed(1)} %`,
+      `${(ratio * 100).toFixed(1)} %${acceptedValid ? '' : ' (INVALID: not all answers were 202)'}`,
       `≥ ${TARGETS.ratio * 100} %`,
-      yes(ratio >= TARGETS.ratio),
+      yes(acceptedValid ? ratio >= TARGETS.ratio : undefined),
     ],
     [
       'sold-out path',

@@ -21,7 +21,7 @@ export interface Point {
 
 type Line =
   | { k: 'm'; t: number; s: string; ok: boolean; status?: number; text?: string }
-  | { k: 'p'; t: number; n: string; cpu: number; rss: number }
+  | { k: 'p'; t: number; n: string; pid: number; cpu: number; rss: number }
   | { k: 'c'; t: number; busy: number; total: number; hz: number; cores: number };
 
 export class Scraped {
@@ -29,6 +29,8 @@ export class Scraped {
   /** Failed scrapes per service, by HTTP status ("error" when there was no answer). */
   readonly failedScrapes = new Map<string, Map<string, number>>();
   readonly procs = new Map<string, ProcPoint[]>();
+  /** Every pid seen per process name: more than one means it restarted during the run. */
+  readonly pids = new Map<string, Set<number>>();
   readonly cpu: { t: number; busy: number; total: number }[] = [];
   hz = 100;
   cores = 1;
@@ -60,6 +62,9 @@ export class Scraped {
         const list = s.procs.get(l.n) ?? [];
         list.push({ t: l.t, cpu: l.cpu, rss: l.rss });
         s.procs.set(l.n, list);
+        const pids = s.pids.get(l.n) ?? new Set<number>();
+        pids.add(l.pid);
+        s.pids.set(l.n, pids);
       } else if (l.k === 'c') {
         s.cpu.push({ t: l.t, busy: l.busy, total: l.total });
         s.hz = l.hz;

@@ -19,7 +19,8 @@ end
 
 function request()
   counter = counter + 1
-  return wrk.format("POST", "/coupons/" .. (base + counter) .. "/issue-async?couponId=" .. coupon)
+  -- %.0f: LuaJIT prints large numbers in scientific notation with tostring()
+  return wrk.format("POST", string.format("/coupons/%.0f/issue-async?couponId=%s", base + counter, coupon))
 end
 
 function response(status, headers, body)
