@@ -141,10 +141,53 @@ class RssWatch {
   }
 }
 
+// CPU time per request of each process: the ticks it used during a step / requests answered.
+// Robust on a shared machine: contention stretches time, not the CPU a request costs.
+
+const PROCS = ['gateway', 'issuer', 'persister', 'redis', 'kafka', 'mariadb'] as const;
+const HZ = 100; // Linux USER_HZ
+
+function pidOf(name: string): number | undefined {
+  try {
+    return Number(readFileSync(join(ROOT, '.local/run', `${name}.pid`), 'utf8').trim()) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function cpuSnapshot(extra: Record<string, number> = {}): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  const pids: [string, number | undefined][] = [
+    ...PROCS.map((n): [string, number | undefined] => [n, pidOf(n)]),
+    ...Object.entries(extra),
+  ];
+  for (const [name, pid] of pids) {
+    const p = pid ? await readProc(pid) : undefined;
+    if (p) out.set(name, p.cpu);
+  }
+  return out;
+}
+
+/** Milliseconds of CPU per request, per process. */
+function cpuPerRequest(
+  before: Map<string, number>,
+  after: Map<string, number>,
+  requests: number,
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, t1] of after) {
+    const t0 = before.get(name);
+    if (t0 !== undefined && t1 >= t0 && requests > 0) out[name] = (((t1 - t0) / HZ) * 1000) / requests;
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------
 // steps
 
-async function helloBaseline(): Promise<WrkResult> {
+type Step = WrkResult & { cpuMs: Record<string, number> };
+
+async function helloBaseline(): Promise<Step> {
   const child = spawn(process.execPath, [join(ROOT, 'loadtests/src/hello.ts')], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -156,28 +199,35 @@ async function helloBaseline(): Promise<WrkResult> {
     });
     const url = `http://127.0.0.1:${port}`;
     await wrk(url, 2, ['1', '1']); // warm-up
-    return await wrk(url, SECONDS, ['1', '1']);
+    const extra: Record<string, number> = child.pid ? { hello: child.pid } : {};
+    const before = await cpuSnapshot(extra);
+    const r = await wrk(url, SECONDS, ['1', '1']);
+    const cpuMs = cpuPerRequest(before, await cpuSnapshot(extra), r.requests);
+    return { ...r, cpuMs: { hello: cpuMs.hello ?? Number.NaN } };
   } finally {
     child.kill('SIGTERM');
   }
 }
 
-async function acceptedPath(): Promise<WrkResult & { couponId: number; stats: Stats }> {
+async function acceptedPath(): Promise<Step & { couponId: number; stats: Stats }> {
   const { id } = await createCoupon(10_000_000, 'accepted path');
   // A new coupon, so user ids only need to be distinct within this step.
   await wrk(BASE_URL, 2, [String(id), '1']); // warm-up (JIT, keep-alive pools)
+  await waitPersisted(id, 60_000);
+  const before = await cpuSnapshot();
   const r = await wrk(BASE_URL, SECONDS, [String(id), '1000000000']);
-  const s = await waitPersisted(id, 120_000);
-  return { ...r, couponId: id, stats: s };
+  const s = await waitPersisted(id, 120_000); // the persister's share of the work ends here
+  return { ...r, cpuMs: cpuPerRequest(before, await cpuSnapshot(), r.requests), couponId: id, stats: s };
 }
 
-async function soldOutPath(): Promise<WrkResult & { couponId: number }> {
+async function soldOutPath(): Promise<Step & { couponId: number }> {
   const { id } = await createCoupon(1, 'sold-out path');
   await fetch(`${BASE_URL}/coupons/1/issue-async?couponId=${id}`, { method: 'POST' }); // takes the only coupon
   await wrk(BASE_URL, 2, [String(id), '2']);
-  const r = await wrk(BASE_URL, SECONDS, [String(id), '1000000000']);
   await waitPersisted(id, 30_000);
-  return { ...r, couponId: id };
+  const before = await cpuSnapshot();
+  const r = await wrk(BASE_URL, SECONDS, [String(id), '1000000000']);
+  return { ...r, cpuMs: cpuPerRequest(before, await cpuSnapshot(), r.requests), couponId: id };
 }
 
 export interface DrainResult {
@@ -400,13 +450,35 @@ async function main(): Promise<void> {
       yes(rssPeak[s] === undefined ? undefined : (rssPeak[s] ?? 0) <= TARGETS.rssMb),
     ]),
   ];
+  const cpuRow = (label: string, st: Step) => {
+    const parts = Object.entries(st.cpuMs)
+      .filter(([, v]) => Number.isFinite(v))
+      .sort((a, b) => b[1] - a[1])
+      .map(([n, v]) => `${n} ${v.toFixed(3)}`);
+    const total = Object.values(st.cpuMs)
+      .filter(Number.isFinite)
+      .reduce((a, b) => a + b, 0);
+    // Two cores' worth of CPU divided by what one request costs: the ceiling without a load generator.
+    return `| ${label} | ${parts.join(', ')} | ${total.toFixed(3)} | ${f(2000 / total)} req/s |`;
+  };
+  const cpuTable = [
+    '',
+    'CPU per request (ms of CPU time, from /proc, during the step; wrk itself not counted)',
+    '',
+    '| step | per process | total | ceiling on 2 cores |',
+    '|---|---|---:|---:|',
+    cpuRow('bare node:http', hello),
+    cpuRow('accepted path (incl. persisting)', accepted),
+    cpuRow('sold-out path', soldOut),
+    '',
+  ];
   const md = [
     `Benchmarks, ${new Date().toISOString()}, ${SECONDS} s per wrk step, ${CONNECTIONS} connections, total ${((performance.now() - t0) / 1000).toFixed(0)} s`,
     '',
     '| figure | measured | target | met |',
     '|---|---:|---|---|',
     ...rows.map((r) => `| ${r.join(' | ')} |`),
-    '',
+    ...cpuTable,
   ].join('\n');
   await writeFile(join(dir, 'bench.md'), md);
   await writeFile(
