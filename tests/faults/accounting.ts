@@ -33,6 +33,17 @@ export async function opsDeps(deps: Deps): Promise<OwnedDeps> {
   return createDeps(opsEnv.parse({ ...deps, LOG_LEVEL: 'silent' }), { out: sink, err: sink });
 }
 
+/** Events in the main topic not yet committed by the persister group. */
+async function lag(ops: OwnedDeps): Promise<number> {
+  const topic = ops.topics.issued;
+  const [high, [committed]] = await Promise.all([
+    ops.admin.fetchTopicOffsets(topic),
+    ops.admin.fetchOffsets({ groupId: ops.topics.persisterGroup, topics: [topic] }),
+  ]);
+  const done = new Map((committed?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+  return high.reduce((n, p) => n + Number(p.high) - Math.max(0, done.get(p.partition) ?? 0), 0);
+}
+
 async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
   const end = Date.now() + timeoutMs;
   for (;;) {
@@ -68,15 +79,8 @@ export async function settle(
       }
       return true;
     }, drainMs);
-    let last = -1;
-    await until(async () => {
-      const n = (await Promise.all(coupons.map(async (c) => (await rowsOf(c.id)).size))).reduce(
-        (a, b) => a + b,
-      );
-      const stable = n === last;
-      last = n;
-      return stable;
-    }, 10_000);
+    // Then the consumer group's lag to zero: events of users answered 503 may still be on their way.
+    await until(async () => (await lag(ops)) === 0, 30_000);
 
     const ids = coupons.map((c) => c.id);
     const repair = await reconcile(ops, { couponIds: ids, repair: true, graceMs: 0 });

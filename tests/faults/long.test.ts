@@ -29,7 +29,7 @@ import { flakyNetwork, kafkaOutage, kafkaRestart } from './scenarios-net.js';
  */
 const LONG = process.env.FAULTS_LONG === '1';
 const tm: Timing = {
-  rate: Number(process.env.FAULTS_RATE ?? 400),
+  rate: Number(process.env.FAULTS_RATE ?? 300),
   beforeMs: 5_000,
   afterMs: 10_000,
   outageMs: 10_000,
@@ -74,7 +74,10 @@ describe.runIf(LONG)('faults under load (long form)', () => {
 
   it('issuer hangs 10 s: the breaker opens and closes', async () => {
     const r = await run(issuerHang(tm));
-    expect(r.row.edgeRecoverS === '-' || Number(r.row.edgeRecoverS) < 5).toBe(true);
+    // Closed again: requests are admitted after the recovery (its reset is 1 s, half-open probes).
+    expect(
+      r.load.between(r.load.at('cleared') + 3_000).filter((s) => s.status === 202).length,
+    ).toBeGreaterThan(0);
   });
 
   it('DB pool of one on a slow database: acquisition times out, batches retry, nothing lost', async () => {

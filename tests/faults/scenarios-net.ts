@@ -22,10 +22,11 @@ export const flakyNetwork = (tm: Timing): FaultSpec<Wired> => ({
   name: `delayed + cut links ${tm.outageMs / 1_000} s`,
   ...tm,
   build: async (t) => {
-    const redisPort = Number(new URL(t.deps.REDIS_URL).port || 6379);
-    const toRedis = await t.proxy(redisPort);
+    const redis = new URL(t.deps.REDIS_URL);
+    const toRedis = await t.proxy(Number(redis.port || 6379));
     const toDb = await t.proxy(t.databasePort());
-    const issuer = await t.issuer('issuer', { REDIS_URL: `redis://127.0.0.1:${toRedis.port}` });
+    redis.port = String(toRedis.port); // same database number, through the proxy
+    const issuer = await t.issuer('issuer', { REDIS_URL: redis.toString() });
     const persister = await t.persister('persister', { DATABASE_URL: t.databaseVia(toDb.port) });
     const toIssuer = await t.proxy(issuer.port);
     const gateway = await t.gateway('gateway', toIssuer.url);

@@ -1,4 +1,4 @@
-import { rewarm } from '@coupon/ops';
+import { type RewarmResult, rewarm } from '@coupon/ops';
 import type { FaultProxy } from '../integration/proxy.js';
 import { opsDeps } from './accounting.js';
 import { PrivateRedis } from './private-redis.js';
@@ -145,10 +145,12 @@ export async function metric(p: ServiceProcess, name: string): Promise<number> {
 
 export interface WithRedis extends Basic {
   redis: PrivateRedis;
+  /** What rewarm rebuilt, per coupon (the data-loss scenario). */
+  rewarmed: RewarmResult[];
 }
 
 async function withPrivateRedis(t: Topology, redis: PrivateRedis): Promise<WithRedis> {
-  return { ...(await basic(t)), redis };
+  return { ...(await basic(t)), redis, rewarmed: [] };
 }
 
 /** Redis kill -9 and restart from its AOF: the admitted set and the stock survive. */
@@ -182,7 +184,7 @@ export const redisLost = async (tm: Timing): Promise<Spec<WithRedis>> => {
       await sleep(1_000);
       const ops = await opsDeps(topo.deps);
       try {
-        for (const id of topo.coupons) await rewarm(ops, { couponId: id });
+        for (const id of topo.coupons) s.rewarmed.push(await rewarm(ops, { couponId: id }));
       } finally {
         await ops.close();
       }

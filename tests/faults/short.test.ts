@@ -3,14 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testPool } from '../integration/harness.js';
 import { percentile } from './load.js';
 import { type FaultRow, type FaultSpec, type FaultSystem, faultTable, runFault } from './run.js';
-import {
-  dbOutage,
-  issuerHang,
-  issuerKill,
-  persisterTakeover,
-  redisRestart,
-  type Timing,
-} from './scenarios.js';
+import { dbOutage, issuerHang, issuerKill, redisLost, redisRestart, type Timing } from './scenarios.js';
 
 /**
  * The short form of the fault suite (CI): a few faults under a steady load through the gateway,
@@ -53,7 +46,7 @@ describe.skipIf(process.env.FAULTS_LONG === '1')('faults under load (short form)
     expect(fast.length).toBeGreaterThan(0);
     // Open breaker: answered without waiting for the 1 s issuer timeout (bounds allow for a busy CI box).
     const ms = fast.map((s) => s.ms);
-    expect(percentile(ms, 0.5)).toBeLessThan(250);
+    expect(percentile(ms, 0.5)).toBeLessThan(500);
     expect(percentile(ms, 0.95)).toBeLessThan(1_000);
     expect(
       r.load.between(r.load.at('cleared') + 3_000).filter((s) => s.status === 202).length,
@@ -72,7 +65,19 @@ describe.skipIf(process.env.FAULTS_LONG === '1')('faults under load (short form)
     await r.system.redis.stop();
   });
 
-  it('one of two persisters killed -9: the other takes its partitions over, nothing lost', async () => {
-    await run(persisterTakeover({ ...tm }));
+  it('Redis data lost: the issuer refuses until rewarm, and rewarm keeps sold stock sold', async () => {
+    const r = await run(await redisLost({ ...tm }));
+    await r.system.redis.stop();
+    // Rebuilt from the database and the topics, never from the quantity alone (I6).
+    for (const w of r.system.rewarmed) {
+      expect(w.admitted).toBeGreaterThan(0);
+      expect(w.remaining).toBe(Math.max(0, w.quantity - w.admitted));
+    }
+    // Meanwhile the issuer refused (503) rather than admit against an empty gate.
+    const lost = r.load.between(r.load.at('fault'), r.load.at('cleared'));
+    expect(lost.filter((s) => s.status === 503).length).toBeGreaterThan(0);
   });
 });
+
+// A persister killed -9 is taken over once the broker expires its session (30 s): covered in CI by
+// tests/faults/scale-out.test.ts (1 of 3 persisters), and by the long form (1 of 2).
