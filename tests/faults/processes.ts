@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -157,6 +157,11 @@ export class ProcessGroup {
     const p = new ServiceProcess(name, service, await freePort(), env, join(this.logDir, `${name}.log`));
     this.all.push(p);
     return p;
+  }
+
+  /** Deletes the logs (kept when FAULTS_KEEP_LOGS=1). */
+  removeLogs(): void {
+    if (process.env.FAULTS_KEEP_LOGS !== '1') rmSync(this.logDir, { recursive: true, force: true });
   }
 
   crashes(): string[] {

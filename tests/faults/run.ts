@@ -88,12 +88,16 @@ function monitorRows(
   };
 }
 
-/** Starts the topology, runs the load, injects the fault, recovers, settles and accounts. */
+/**
+ * Starts the topology, runs the load, injects the fault, recovers, settles and accounts. The
+ * processes' logs are deleted after a clean run and kept (their directory printed) otherwise.
+ */
 export async function runFault<S extends FaultSystem>(
   spec: FaultSpec<S>,
   pool: DbPool,
 ): Promise<FaultResult<S>> {
   const topo = new Topology(spec.name, spec.deps);
+  let clean = false;
   try {
     const system = await spec.build(topo);
     const admin = topo.admin(system.gateways[0] as ServiceProcess);
@@ -161,9 +165,13 @@ export async function runFault<S extends FaultSystem>(
         `before the fault p50 ${percentile(base, 0.5)} ms p99 ${percentile(base, 0.99)} ms, ` +
         `load average ${loadavg()[0]?.toFixed(1)}${notes.length ? `; notes: ${notes.join('; ')}` : ''}`,
     );
-    return { row, accounts, load, system, topo, crashes: topo.procs.crashes() };
+    const crashes = topo.procs.crashes();
+    clean = row.violations.length === 0 && crashes.length === 0;
+    return { row, accounts, load, system, topo, crashes };
   } finally {
     await topo.close();
+    if (clean) topo.procs.removeLogs();
+    else console.log(`[faults] ${spec.name}: logs kept in ${topo.procs.logDir}`);
   }
 }
 
