@@ -83,3 +83,33 @@ describe('I5 fail fast: the breaker opens when the issuer hangs', () => {
     expect(sys.gateway.issuer.breaker.closed).toBe(true);
   });
 });
+
+describe('I5 fail fast: overload is shed, not queued', () => {
+  it('error: past ISSUER_MAX_IN_FLIGHT calls the gateway answers 503 at once, without opening the breaker', async () => {
+    const base = await startSystem({ persister: false });
+    const proxy = await new FaultProxy(base.issuer.port).start();
+    const sys = await startSystem({
+      persister: false,
+      gatewayEnv: { ISSUER_URL: proxy.url, ISSUER_MAX_IN_FLIGHT: '2', ISSUER_TIMEOUT_MS: '1500' },
+    });
+    try {
+      const coupon = await sys.admin.createCoupon(100);
+      proxy.hang();
+      const users = userIds(3) as [number, number, number];
+      const stuck = [issue(sys.url, users[0], coupon.id), issue(sys.url, users[1], coupon.id)];
+      await new Promise((r) => setTimeout(r, 100));
+      const t0 = performance.now();
+      const shed = await issue(sys.url, users[2], coupon.id);
+      expect(performance.now() - t0).toBeLessThan(100);
+      expect(shed.status).toBe(503);
+      expect(shed.headers.get('retry-after')).toBeTruthy();
+      proxy.resume();
+      await Promise.all(stuck);
+      expect(sys.gateway.issuer.breaker.opened).toBe(false);
+    } finally {
+      await sys.stop();
+      await base.stop();
+      await proxy.stop();
+    }
+  });
+});

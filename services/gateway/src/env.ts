@@ -15,6 +15,8 @@ export const gatewayEnv = z.object({
   ISSUER_CONNECTIONS: z.coerce.number().int().min(1).max(1_024).default(64),
   /** Budget for one issuer call; past it the breaker counts a failure and the client gets 503. */
   ISSUER_TIMEOUT_MS: z.coerce.number().int().min(10).default(3_000),
+  /** Issue calls in flight at most; past it the gateway answers 503 at once rather than queue (fail fast). */
+  ISSUER_MAX_IN_FLIGHT: z.coerce.number().int().min(1).default(1_024),
   /** Bearer token for /admin. */
   ADMIN_TOKEN: z.string().min(8).default('dev-admin-token'),
   /** Token bucket: sustained requests per second admitted to the issue endpoint (per instance unless shared). */

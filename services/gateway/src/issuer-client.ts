@@ -13,6 +13,8 @@ export interface IssuerClientConfig {
   token: string;
   connections: number;
   timeoutMs: number;
+  /** Issue calls in flight at most; beyond it the gateway sheds load with 503 instead of queueing. */
+  maxInFlight: number;
   errorThresholdPercentage: number;
   volumeThreshold: number;
   resetTimeoutMs: number;
@@ -53,8 +55,21 @@ export class IssuerClient {
     );
   }
 
-  issue(req: IssueRequest): Promise<IssueResponse> {
-    return this.breaker.fire(req);
+  private inFlight = 0;
+
+  /**
+   * Overload is answered at once: past `maxInFlight` calls the request fails fast (503) instead of
+   * waiting in an unbounded queue, and the shed request does not count against the breaker.
+   */
+  async issue(req: IssueRequest): Promise<IssueResponse> {
+    if (this.inFlight >= this.cfg.maxInFlight)
+      throw new AppError('UNAVAILABLE', 'overloaded', { retryable: true });
+    this.inFlight++;
+    try {
+      return await this.breaker.fire(req);
+    } finally {
+      this.inFlight--;
+    }
   }
 
   get retryAfterSec(): number {

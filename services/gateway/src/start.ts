@@ -25,6 +25,7 @@ export async function startGateway(
     token: env.INTERNAL_TOKEN,
     connections: env.ISSUER_CONNECTIONS,
     timeoutMs: env.ISSUER_TIMEOUT_MS,
+    maxInFlight: env.ISSUER_MAX_IN_FLIGHT,
     errorThresholdPercentage: env.BREAKER_ERROR_PERCENT,
     volumeThreshold: env.BREAKER_VOLUME_THRESHOLD,
     resetTimeoutMs: env.BREAKER_RESET_MS,
