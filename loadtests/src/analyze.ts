@@ -521,9 +521,12 @@ function bottlenecks(x: BottleneckInput): { signals: Signal[]; findings: string[
     const w: [number, number] | undefined = window && [window[0] - 1500, window[1] + 1500];
     const p50 = m.histQuantile(svc, 'http_server_request_duration_seconds', 0.5, filter, w);
     const p99 = m.histQuantile(svc, 'http_server_request_duration_seconds', 0.99, filter, w);
+    // Past 2.5 s only the 5 s bucket is left: the interpolated quantile is a floor, not a measure.
+    const capped = (v: number | undefined) =>
+      v !== undefined && v > 2.5 ? `≥ 2.5 s (top bucket, ${secs(v)} interpolated)` : secs(v);
     signals.push({
       name: `${svc}: own latency of ${route ?? 'all routes'} (p50 / p99)`,
-      value: `${secs(p50)} / ${secs(p99)}`,
+      value: `${capped(p50)} / ${capped(p99)}`,
       source: 'http_server_request_duration_seconds',
     });
     return { p50, p99 };

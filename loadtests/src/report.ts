@@ -108,7 +108,7 @@ export function buildDoc(a: Analysis, figures: Chart[]): { title: string; blocks
     },
   });
   blocks.push({
-    p: `Mean = issue requests / ${a.throughput.durationS ?? '?'} s with load; peak = the busiest whole second in k6's per-sample output. The offered rate is set by the scenario, so throughput above the seed's means the scenario asked for more, not that the system is faster.`,
+    p: `${a.throughput.durationS ? `Mean = issue requests / ${a.throughput.durationS} s with load; peak = the busiest whole second in k6's per-sample output.` : "Mean = k6's http_reqs rate over the whole test; no per-sample output (NO_CSV), so no peak."} The offered rate is set by the scenario, so throughput above the seed's means the scenario asked for more, not that the system is faster.`,
   });
   blocks.push({ h: 3, text: '2.4 Answers and errors' });
   blocks.push({
