@@ -74,6 +74,11 @@ export class IssueService {
       );
       throw new AppError('UNAVAILABLE', 'event log unavailable', { retryable: true, cause: err });
     }
+    // One line per accepted request (rejections stay silent: counters only).
+    this.deps.log.info(
+      { requestId: req.requestId, eventId: event.eventId, couponId: req.couponId, userId: req.userId },
+      'issued',
+    );
     return { outcome: 'ISSUED', eventId: event.eventId };
   }
 
