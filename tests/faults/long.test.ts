@@ -74,10 +74,8 @@ describe.runIf(LONG)('faults under load (long form)', () => {
 
   it('issuer hangs 10 s: the breaker opens and closes', async () => {
     const r = await run(issuerHang(tm));
-    // Closed again: requests are admitted after the recovery (its reset is 1 s, half-open probes).
-    expect(
-      r.load.between(r.load.at('cleared') + 3_000).filter((s) => s.status === 202).length,
-    ).toBeGreaterThan(0);
+    expect(r.system.opened).toBeGreaterThan(0);
+    expect(await r.system.closedAfter).toBeLessThan(10);
   });
 
   it('DB pool of one on a slow database: acquisition times out, batches retry, nothing lost', async () => {

@@ -89,8 +89,20 @@ export const dbOutage = (tm: Timing): Spec<WithProxy> => ({
   },
 });
 
-/** The issuer hangs (proxy stops forwarding): the breaker opens, the gateway answers 503 at once, then closes. */
-export const issuerHang = (tm: Timing): Spec<WithProxy> => ({
+export const HANG_TIMEOUT_MS = 2_000;
+
+export interface Hung extends WithProxy {
+  /** Breaker openings while the issuer hung (gateway metric). */
+  opened: number;
+  /** Seconds from the recovery until the breaker reported closed again (NaN: not within 15 s). */
+  closedAfter: Promise<number>;
+}
+
+/**
+ * The issuer hangs (proxy stops forwarding): calls time out after ISSUER_TIMEOUT_MS (2 s), the
+ * breaker opens and the gateway answers 503 at once; after recovery a half-open probe closes it.
+ */
+export const issuerHang = (tm: Timing): Spec<Hung> => ({
   name: `issuer hangs ${tm.outageMs / 1_000} s`,
   ...tm,
   build: async (t) => {
@@ -100,15 +112,28 @@ export const issuerHang = (tm: Timing): Spec<WithProxy> => ({
         proxy = await t.proxy(i.port);
         return proxy.url;
       },
-      gateway: { ISSUER_TIMEOUT_MS: '1000' },
+      gateway: { ISSUER_TIMEOUT_MS: String(HANG_TIMEOUT_MS) },
     });
-    return { ...s, proxy: proxy as FaultProxy };
+    return { ...s, proxy: proxy as FaultProxy, opened: 0, closedAfter: Promise.resolve(Number.NaN) };
   },
   inject: async (s) => {
+    const gw = s.gateways[0] as ServiceProcess;
+    const opens = () => metric(gw, 'circuit_breaker_transitions_total', 'to="open"');
+    const before = await opens();
     s.proxy.hang();
     await sleep(tm.outageMs);
+    s.opened = (await opens()) - before;
     s.proxy.resume();
     s.proxy.cut(); // the hung keep-alive connections carry half-sent requests: drop them
+    const t0 = Date.now();
+    s.closedAfter = (async () => {
+      while (Date.now() - t0 < 15_000) {
+        if ((await metric(gw, 'circuit_breaker_state').catch(() => -1)) === 0)
+          return (Date.now() - t0) / 1_000;
+        await sleep(100);
+      }
+      return Number.NaN;
+    })();
   },
 });
 
@@ -134,12 +159,12 @@ export const poolExhausted = (tm: Timing): Spec<WithProxy & { timeouts: number }
   },
 });
 
-/** Sum of a counter on a service's /metrics. */
-export async function metric(p: ServiceProcess, name: string): Promise<number> {
+/** Sum of a metric's samples on a service's /metrics, optionally only those whose labels contain `label`. */
+export async function metric(p: ServiceProcess, name: string, label = ''): Promise<number> {
   const text = await (await fetch(`${p.url}/metrics`)).text();
   return text
     .split('\n')
-    .filter((l) => l.startsWith(name) && !l.startsWith('#'))
+    .filter((l) => (l.startsWith(`${name} `) || l.startsWith(`${name}{`)) && l.includes(label))
     .reduce((n, l) => n + Number(l.split(' ').pop()), 0);
 }
 

@@ -3,7 +3,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testPool } from '../integration/harness.js';
 import { percentile } from './load.js';
 import { type FaultRow, type FaultSpec, type FaultSystem, faultTable, runFault } from './run.js';
-import { dbOutage, issuerHang, issuerKill, redisLost, redisRestart, type Timing } from './scenarios.js';
+import {
+  dbOutage,
+  HANG_TIMEOUT_MS,
+  issuerHang,
+  issuerKill,
+  redisLost,
+  redisRestart,
+  type Timing,
+} from './scenarios.js';
 
 /**
  * The short form of the fault suite (CI): a few faults under a steady load through the gateway,
@@ -38,19 +46,17 @@ describe.skipIf(process.env.FAULTS_LONG === '1')('faults under load (short form)
     expect(r.row.during5xx).toBeGreaterThan(0);
   });
 
-  it('issuer hangs: the breaker opens, 503 comes fast, and it closes after recovery', async () => {
-    const r = await run(issuerHang({ ...tm, outageMs: 5_000 }));
-    const fast = r.load
-      .between(r.load.at('fault') + 2_000, r.load.at('cleared'))
-      .filter((s) => s.status === 503);
-    expect(fast.length).toBeGreaterThan(0);
-    // Open breaker: answered without waiting for the 1 s issuer timeout (bounds allow for a busy CI box).
-    const ms = fast.map((s) => s.ms);
-    expect(percentile(ms, 0.5)).toBeLessThan(500);
-    expect(percentile(ms, 0.95)).toBeLessThan(1_000);
-    expect(
-      r.load.between(r.load.at('cleared') + 3_000).filter((s) => s.status === 202).length,
-    ).toBeGreaterThan(0);
+  it('issuer hangs: the breaker opens, 503 comes without waiting, and it closes after recovery', async () => {
+    const r = await run(issuerHang({ ...tm, outageMs: 10_000 }));
+    expect(r.system.opened).toBeGreaterThan(0);
+    expect(await r.system.closedAfter).toBeLessThan(10);
+    // The breaker opens once failures reach half of its 10 s window, healthy calls included: about
+    // 5 s into the hang here. From then on 503s do not wait for the 2 s budget; the bound (half of it)
+    // is loose enough for a busy CI machine and far below what a hung call costs.
+    const open = r.load.between(r.load.at('fault') + 7_000, r.load.at('cleared'));
+    const ms = open.filter((s) => s.status === 503).map((s) => s.ms);
+    expect(ms.length).toBeGreaterThan(0);
+    expect(percentile(ms, 0.5)).toBeLessThan(HANG_TIMEOUT_MS / 2);
   });
 
   it('MariaDB unreachable 10 s: the persister backs off, nothing goes to the DLT, the lag drains', async () => {
