@@ -31,12 +31,6 @@ export function createApp(deps: GatewayDeps): Hono<Env> {
   const app = new Hono<Env>();
   if (deps.metrics) instrumentApp(app, deps.metrics.registry);
   app.use(requestId());
-  app.use(
-    bodyLimit({
-      maxSize: 16 * 1024,
-      onError: (c) => fail(c as never, 'PAYLOAD_TOO_LARGE', 'body too large'),
-    }),
-  );
   installErrorHandler(app, deps.log);
   healthRoutes(
     app,
@@ -60,6 +54,14 @@ export function createApp(deps: GatewayDeps): Hono<Env> {
   });
 
   const admin = new Hono<Env>();
+  // Only admin routes take a body; on the issue route bodyLimit would build a web Request and a
+  // stream for every body-less POST (12 % of gateway CPU in a profile under the seed load).
+  admin.use(
+    bodyLimit({
+      maxSize: 16 * 1024,
+      onError: (c) => fail(c as never, 'PAYLOAD_TOO_LARGE', 'body too large'),
+    }),
+  );
   admin.use(async (c, next) => {
     const auth = c.req.header('authorization');
     if (!auth) return fail(c, 'UNAUTHORIZED', 'missing bearer token');

@@ -20,6 +20,9 @@ export interface IssuerClientConfig {
   resetTimeoutMs: number;
 }
 
+const OVERLOADED = new AppError('UNAVAILABLE', 'overloaded', { retryable: true });
+const BREAKER_OPEN = new AppError('UNAVAILABLE', 'issuing is paused', { retryable: true });
+
 /** An answer from the issuer that is not a dependency failure (4xx): never counts against the breaker. */
 class IssuerClientError extends AppError {}
 
