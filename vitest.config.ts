@@ -9,7 +9,7 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['{services,libs,contracts,tools}/**/src/**/*.test.ts'] },
+        test: { name: 'unit', include: ['{services,libs,contracts,tools,loadtests}/**/src/**/*.test.ts'] },
       },
       {
         extends: true,
