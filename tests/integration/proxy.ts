@@ -75,13 +75,28 @@ export class FaultProxy {
   private pipe(client: net.Socket): void {
     const upstream = net.connect(this.targetPort, this.targetHost);
     this.sockets.add(client).add(upstream);
+    // One FIFO per direction drained by one timer: bytes leave in the order they came (a timer per
+    // chunk reordered them when two chunks got delays one millisecond apart).
     const forward = (from: net.Socket, to: net.Socket) => {
-      let due = 0; // chunks leave in order: a later chunk is never due before an earlier one
-      from.on('data', (chunk) => {
+      const queue: Array<{ due: number; chunk: Buffer }> = [];
+      let scheduled = false;
+      const drain = () => {
+        scheduled = false;
+        while (queue.length > 0 && (queue[0]?.due ?? 0) <= Date.now()) {
+          const { chunk } = queue.shift() as { chunk: Buffer };
+          if (!to.destroyed) to.write(chunk);
+        }
+        if (queue.length > 0) schedule(Math.max(0, (queue[0]?.due ?? 0) - Date.now()));
+      };
+      const schedule = (ms: number) => {
+        scheduled = true;
+        setTimeout(drain, ms);
+      };
+      from.on('data', (chunk: Buffer) => {
         if (this.hanging) return;
-        if (this.latencyMs === 0 && due <= Date.now()) return void to.write(chunk);
-        due = Math.max(due, Date.now() + this.latencyMs);
-        setTimeout(() => to.destroyed || to.write(chunk), due - Date.now());
+        if (this.latencyMs === 0 && queue.length === 0) return void to.write(chunk);
+        queue.push({ due: Date.now() + this.latencyMs, chunk });
+        if (!scheduled) schedule(this.latencyMs);
       });
     };
     forward(client, upstream);
