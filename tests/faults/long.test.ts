@@ -83,15 +83,18 @@ describe.runIf(LONG)('faults under load (long form)', () => {
     expect(r.system.timeouts).toBeGreaterThan(0);
   });
 
-  it('Redis kill -9 + restart from its AOF: nothing forgotten', async () => {
-    const r = await run(await redisRestart({ ...tm, outageMs: 1_000 }));
+  it('Redis kill -9 + restart from its AOF (appendfsync always): nothing forgotten', async () => {
+    const r = await run(await redisRestart({ ...tm, outageMs: 1_000 }, 'always'));
     for (const a of r.accounts) expect([a.forgotten, a.stockDelta]).toEqual([0, 0]);
-    await r.system.redis.stop();
+  });
+
+  it('Redis kill -9 + restart from its AOF (appendfsync everysec, the stack default): I1–I4 after reconcile', async () => {
+    // Acknowledged admissions may be lost here (the `forgotten` column); the invariants must hold anyway.
+    await run(await redisRestart({ ...tm, outageMs: 1_000 }, 'everysec'));
   });
 
   it('Redis data lost + rewarm: sold stock stays sold', async () => {
-    const r = await run(await redisLost(tm));
-    await r.system.redis.stop();
+    await run(await redisLost(tm));
   });
 
   it('delayed and cut links between services', async () => {

@@ -24,6 +24,8 @@ export interface FaultSpec<S extends FaultSystem> {
   smallQuantity?: number;
   drainMs?: number;
   build(t: Topology): Promise<S>;
+  /** Releases what the spec itself started (a private Redis), after the topology closed. */
+  close?(): Promise<void>;
   /** Injects the fault and resolves once it is cleared (the runner marks `fault` before, `cleared` after). */
   inject(s: S, ctx: { load: Load; topo: Topology }): Promise<void>;
 }
@@ -43,6 +45,8 @@ export interface FaultRow {
   repaired: number;
   /** 5xx or no answer, yet a row: admitted but not acknowledged. */
   ambiguous: number;
+  /** Rows the gate had forgotten (not in its admitted set) before the repair. */
+  forgotten: number;
   /** From the fault cleared to the last 5xx/no answer; '-' when the edge never failed. */
   edgeRecoverS: string;
   /** From the fault cleared until rows caught up with the 202s answered 1 s earlier. */
@@ -154,6 +158,7 @@ export async function runFault<S extends FaultSystem>(
       dlt: sum((a) => Object.values(a.dlt).reduce((x, y) => x + y, 0)),
       repaired: sum((a) => a.repaired),
       ambiguous: sum((a) => a.ambiguous),
+      forgotten: sum((a) => a.forgotten),
       edgeRecoverS: lastBad < 0 ? '-' : (Math.max(0, lastBad - clearedAt) / 1_000).toFixed(1),
       rowsRecoverS: caughtUp ? ((caughtUp[0] - clearedAt) / 1_000).toFixed(1) : 'after run',
       violations: accounts.flatMap((a) => a.violations.map((v) => `coupon ${a.couponId}: ${v}`)),
@@ -170,6 +175,7 @@ export async function runFault<S extends FaultSystem>(
     return { row, accounts, load, system, topo, crashes };
   } finally {
     await topo.close();
+    await spec.close?.();
     if (clean) topo.procs.removeLogs();
     else console.log(`[faults] ${spec.name}: logs kept in ${topo.procs.logDir}`);
   }
@@ -186,6 +192,7 @@ const COLUMNS: Array<[string, keyof FaultRow]> = [
   ['DLT', 'dlt'],
   ['repaired', 'repaired'],
   ['ambiguous', 'ambiguous'],
+  ['forgotten', 'forgotten'],
   ['edge recover s', 'edgeRecoverS'],
   ['rows recover s', 'rowsRecoverS'],
 ];
