@@ -108,8 +108,7 @@ describe('scale-out', () => {
   // Control: the same measure tells shared from separate buckets. KNOWN BUG (reported): bottleneck's
   // local datastore refills only on its heartbeat (250 ms) while rate-limit.ts refills every 100 ms,
   // so a per-instance limiter admits ~40% of RATE_LIMIT_PER_SEC (20/s here). Fix: heartbeatInterval.
-  // Once fixed this test passes: turn it.fails into it.
-  it.fails('control: per-instance limiters (not shared) admit about the limit each', async () => {
+  it('control: per-instance limiters (not shared) admit about the limit each', async () => {
     const r = await admittedPerSec(false);
     expect(r.total).toBeGreaterThan(LIMIT * 1.6);
   });

@@ -46,7 +46,8 @@ export class RateLimiter {
             clearDatastore: false,
             connection: new Bottleneck.IORedisConnection({ client: cfg.redis }),
           }
-        : {}),
+        : // The local datastore refills only on its heartbeat (250 ms by default): beat with the refill.
+          { heartbeatInterval: this.intervalMs }),
     });
   }
 
