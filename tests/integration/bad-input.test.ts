@@ -13,11 +13,11 @@ afterAll(async () => {
   await sys?.stop();
 });
 
-// biome-ignore lint/suspicious/noTemplateCurlyInString: a log4shell-style string is the point of the test
 const INJECTIONS = [
   "1' OR '1'='1",
   '1;DROP TABLE coupon_issue',
   '1/**/OR/**/1=1',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a log4shell-style string is the point of the test
   '${jndi:ldap://x}',
   '<script>',
   '../../etc/passwd',

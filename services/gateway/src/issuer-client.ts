@@ -65,8 +65,9 @@ export class IssuerClient {
    * waiting in an unbounded queue, and the shed request does not count against the breaker.
    */
   async issue(req: IssueRequest): Promise<IssueResponse> {
-    if (this.inFlight >= this.cfg.maxInFlight)
-      throw new AppError('UNAVAILABLE', 'overloaded', { retryable: true });
+    if (this.inFlight >= this.cfg.maxInFlight) throw OVERLOADED;
+    // An open breaker would reject with a fresh Error and stack per call: answer from a constant.
+    if (this.breaker.opened) throw BREAKER_OPEN;
     this.inFlight++;
     try {
       return await this.breaker.fire(req);
