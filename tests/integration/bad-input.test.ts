@@ -25,8 +25,10 @@ const INJECTIONS = [
   '1%0d%0aX: y',
 ];
 
+/** Random printable junk that is never a plain decimal number (which would be a valid id). */
 function randomJunk(len: number): string {
-  return Array.from({ length: len }, () => String.fromCharCode(33 + Math.floor(Math.random() * 93))).join('');
+  const s = Array.from({ length: len }, () => String.fromCharCode(33 + Math.floor(Math.random() * 93))).join('');
+  return /^[0-9]+$/.test(s) ? `${s}x` : s;
 }
 
 describe('security: a bad-input corpus against the gateway', () => {
