@@ -25,6 +25,24 @@ export const issueResponse = z.object({
 });
 export type IssueResponse = z.infer<typeof issueResponse>;
 
+/** Largest batch the issuer takes in one POST /internal/issue-batch. */
+export const ISSUE_BATCH_MAX = 1_000;
+
+/**
+ * Internal API: gateway → issuer, POST /internal/issue-batch. The gateway gathers the issue requests
+ * of one event-loop turn into one call, so the second HTTP hop costs once per batch, not per request.
+ */
+export const issueBatchRequest = z.object({
+  requests: z.array(issueRequest).min(1).max(ISSUE_BATCH_MAX),
+});
+export type IssueBatchRequest = z.infer<typeof issueBatchRequest>;
+
+/** One result per request, in order: the gate's outcome, or why it could not be decided (503-class). */
+export type IssueBatchItem = IssueResponse | { error: { code: 'UNAVAILABLE'; message: string } };
+export interface IssueBatchResponse {
+  results: IssueBatchItem[];
+}
+
 /** Public answer of POST /coupons/{userId}/issue-async on 202. */
 export interface IssueAccepted {
   status: 'PENDING';

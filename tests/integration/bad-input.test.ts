@@ -27,7 +27,9 @@ const INJECTIONS = [
 
 /** Random printable junk that is never a plain decimal number (which would be a valid id). */
 function randomJunk(len: number): string {
-  const s = Array.from({ length: len }, () => String.fromCharCode(33 + Math.floor(Math.random() * 93))).join('');
+  const s = Array.from({ length: len }, () => String.fromCharCode(33 + Math.floor(Math.random() * 93))).join(
+    '',
+  );
   return /^[0-9]+$/.test(s) ? `${s}x` : s;
 }
 

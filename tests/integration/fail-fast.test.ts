@@ -56,7 +56,14 @@ describe('I5 fail fast: the breaker opens when the issuer hangs', () => {
   it('error: hung issuer → 503 after the timeout, then the open breaker answers 503 at once; half-open recovers', async () => {
     const coupon = await sys.admin.createCoupon(1_000);
     proxy.hang();
-    const slow = await Promise.all(userIds(6).map((u) => issue(sys.url, u, coupon.id)));
+    // Requests of one event-loop turn share one issuer call; spaced out, each is a call of its own,
+    // and the breaker counts calls (BREAKER_VOLUME_THRESHOLD = 5).
+    const pending: ReturnType<typeof issue>[] = [];
+    for (const u of userIds(6)) {
+      pending.push(issue(sys.url, u, coupon.id));
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const slow = await Promise.all(pending);
     for (const a of slow) {
       expect(a.status).toBe(503);
       expect(a.body.error?.code).toBe('UNAVAILABLE');

@@ -226,7 +226,10 @@ describe('GET /metrics on every service', () => {
     expect(value(iss, 'kafka_producer_send_seconds_count', { result: 'ok' })).toBe(1);
     expect(value(iss, 'kafka_producer_failures_total')).toBe(0);
     expect(
-      value(iss, 'http_server_request_duration_seconds_count', { route: '/internal/issue', status: '200' }),
+      value(iss, 'http_server_request_duration_seconds_count', {
+        route: '/internal/issue-batch',
+        status: '200',
+      }),
     ).toBe(3);
     expect(value(iss, 'db_pool_connections_max')).toBe(5);
     expect(value(iss, 'db_pool_acquire_seconds_count')).toBeGreaterThanOrEqual(1);

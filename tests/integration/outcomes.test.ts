@@ -96,10 +96,9 @@ describe('outcome table of DESIGN.md', () => {
   });
 
   it('security: the issuer rejects calls without the internal token', async () => {
-    const res = await fetch(`http://127.0.0.1:${sys.issuer.port}/internal/issue`, {
-      method: 'POST',
-      body: '{}',
-    });
-    expect(res.status).toBe(401);
+    for (const path of ['/internal/issue', '/internal/issue-batch']) {
+      const res = await fetch(`http://127.0.0.1:${sys.issuer.port}${path}`, { method: 'POST', body: '{}' });
+      expect(res.status, path).toBe(401);
+    }
   });
 });

@@ -17,6 +17,8 @@ export const gatewayEnv = z.object({
   ISSUER_TIMEOUT_MS: z.coerce.number().int().min(10).default(3_000),
   /** Issue calls in flight at most; past it the gateway answers 503 at once rather than queue (fail fast). */
   ISSUER_MAX_IN_FLIGHT: z.coerce.number().int().min(1).default(1_024),
+  /** Issue requests sent to the issuer in one call at most; those arriving in one event-loop turn go together. */
+  ISSUER_MAX_BATCH: z.coerce.number().int().min(1).max(1_000).default(256),
   /** Bearer token for /admin. */
   ADMIN_TOKEN: z.string().min(8).default('dev-admin-token'),
   /** Token bucket: sustained requests per second admitted to the issue endpoint (per instance unless shared). */
@@ -27,7 +29,7 @@ export const gatewayEnv = z.object({
   RATE_LIMIT_SHARED: boolish.default(false),
   /** Breaker opens when this percentage of calls fail within the rolling window... */
   BREAKER_ERROR_PERCENT: z.coerce.number().min(1).max(100).default(50),
-  /** ...and at least this many calls were made in it. */
+  /** ...and at least this many issuer calls (one call carries the issue requests of one event-loop turn) were made in it. */
   BREAKER_VOLUME_THRESHOLD: z.coerce.number().int().min(1).default(20),
   /** Open breaker tries one call again (half-open) after this long. */
   BREAKER_RESET_MS: z.coerce.number().int().min(100).default(2_000),

@@ -1,6 +1,9 @@
 import {
   AppError,
   INTERNAL_TOKEN_HEADER,
+  ISSUE_BATCH_MAX,
+  type IssueBatchItem,
+  type IssueBatchResponse,
   type IssueRequest,
   type IssueResponse,
   REQUEST_ID_HEADER,
@@ -15,6 +18,8 @@ export interface IssuerClientConfig {
   timeoutMs: number;
   /** Issue calls in flight at most; beyond it the gateway sheds load with 503 instead of queueing. */
   maxInFlight: number;
+  /** Issue requests sent to the issuer in one call at most (those of one event-loop turn go together). */
+  maxBatch: number;
   errorThresholdPercentage: number;
   volumeThreshold: number;
   resetTimeoutMs: number;
@@ -22,17 +27,31 @@ export interface IssuerClientConfig {
 
 const OVERLOADED = new AppError('UNAVAILABLE', 'overloaded', { retryable: true });
 const BREAKER_OPEN = new AppError('UNAVAILABLE', 'issuing is paused', { retryable: true });
+const ITEM_UNAVAILABLE = new AppError('UNAVAILABLE', 'issuing is unavailable', { retryable: true });
+
+/**
+ * Most of a batch came back undecided (the issuer's Redis or Kafka is down): the call counts against
+ * the breaker, but the items that were decided still get their outcome (an admitted user gets 202).
+ */
+class DegradedBatch extends Error {
+  constructor(readonly results: IssueBatchItem[]) {
+    super('issuer could not decide most of the batch');
+  }
+}
+
+type Waiter = { req: IssueRequest; resolve: (r: IssueResponse) => void; reject: (e: unknown) => void };
 
 /** An answer from the issuer that is not a dependency failure (4xx): never counts against the breaker. */
 class IssuerClientError extends AppError {}
 
 /**
- * Keep-alive connection pool to the issuer with an opossum breaker around the issue call. Business
- * outcomes (sold out, duplicate) come back as values, not errors, so they never trip the breaker.
+ * Keep-alive connection pool to the issuer with an opossum breaker around the issue call. The issue
+ * requests of one event-loop turn travel in one batch call (the hop's HTTP cost is paid per batch).
+ * Business outcomes (sold out, duplicate) come back as values, not errors, so they never trip the breaker.
  */
 export class IssuerClient {
   readonly pool: Pool;
-  readonly breaker: CircuitBreaker<[IssueRequest], IssueResponse>;
+  readonly breaker: CircuitBreaker<[IssueRequest[]], IssueBatchItem[]>;
 
   constructor(private readonly cfg: IssuerClientConfig) {
     this.pool = new Pool(cfg.url, {
@@ -43,22 +62,21 @@ export class IssuerClient {
       bodyTimeout: cfg.timeoutMs,
       connectTimeout: Math.min(cfg.timeoutMs, 1_000),
     });
-    this.breaker = new CircuitBreaker(
-      (req: IssueRequest) => this.post<IssueResponse>('/internal/issue', req, req.requestId),
-      {
-        timeout: cfg.timeoutMs,
-        errorThresholdPercentage: cfg.errorThresholdPercentage,
-        volumeThreshold: cfg.volumeThreshold,
-        resetTimeout: cfg.resetTimeoutMs,
-        rollingCountTimeout: 10_000,
-        rollingCountBuckets: 10,
-        rollingPercentilesEnabled: false,
-        errorFilter: (err: unknown) => err instanceof IssuerClientError,
-      },
-    );
+    this.breaker = new CircuitBreaker((reqs: IssueRequest[]) => this.postBatch(reqs), {
+      timeout: cfg.timeoutMs,
+      errorThresholdPercentage: cfg.errorThresholdPercentage,
+      volumeThreshold: cfg.volumeThreshold,
+      resetTimeout: cfg.resetTimeoutMs,
+      rollingCountTimeout: 10_000,
+      rollingCountBuckets: 10,
+      rollingPercentilesEnabled: false,
+      errorFilter: (err: unknown) => err instanceof IssuerClientError,
+    });
   }
 
   private inFlight = 0;
+  private queue: Waiter[] = [];
+  private flushScheduled = false;
 
   /**
    * Overload is answered at once: past `maxInFlight` calls the request fails fast (503) instead of
@@ -70,10 +88,59 @@ export class IssuerClient {
     if (this.breaker.opened) throw BREAKER_OPEN;
     this.inFlight++;
     try {
-      return await this.breaker.fire(req);
+      return await new Promise<IssueResponse>((resolve, reject) => {
+        this.queue.push({ req, resolve, reject });
+        if (this.queue.length >= this.maxBatch) this.flush();
+        else if (!this.flushScheduled) {
+          this.flushScheduled = true;
+          setImmediate(this.flush);
+        }
+      });
     } finally {
       this.inFlight--;
     }
+  }
+
+  private get maxBatch(): number {
+    return Math.min(this.cfg.maxBatch, ISSUE_BATCH_MAX);
+  }
+
+  private readonly flush = (): void => {
+    this.flushScheduled = false;
+    while (this.queue.length > 0) void this.sendBatch(this.queue.splice(0, this.maxBatch));
+  };
+
+  private async sendBatch(batch: Waiter[]): Promise<void> {
+    let results: IssueBatchItem[];
+    try {
+      results = await this.breaker.fire(batch.map((w) => w.req));
+    } catch (err) {
+      if (!(err instanceof DegradedBatch)) {
+        const e = err instanceof AppError ? err : ITEM_UNAVAILABLE;
+        for (const w of batch) w.reject(e);
+        return;
+      }
+      results = err.results;
+    }
+    for (let i = 0; i < batch.length; i++) {
+      const r = results[i];
+      if (r === undefined || 'error' in r) batch[i]?.reject(ITEM_UNAVAILABLE);
+      else batch[i]?.resolve(r);
+    }
+  }
+
+  private async postBatch(reqs: IssueRequest[]): Promise<IssueBatchItem[]> {
+    const res = await this.post<IssueBatchResponse>(
+      '/internal/issue-batch',
+      { requests: reqs },
+      reqs[0]?.requestId ?? 'batch',
+    );
+    if (!Array.isArray(res?.results) || res.results.length !== reqs.length)
+      throw new AppError('UNAVAILABLE', 'issuer answered a malformed batch');
+    let undecided = 0;
+    for (const r of res.results) if ('error' in r) undecided++;
+    if (undecided * 2 > res.results.length) throw new DegradedBatch(res.results);
+    return res.results;
   }
 
   get retryAfterSec(): number {

@@ -26,6 +26,7 @@ export async function startGateway(
     connections: env.ISSUER_CONNECTIONS,
     timeoutMs: env.ISSUER_TIMEOUT_MS,
     maxInFlight: env.ISSUER_MAX_IN_FLIGHT,
+    maxBatch: env.ISSUER_MAX_BATCH,
     errorThresholdPercentage: env.BREAKER_ERROR_PERCENT,
     volumeThreshold: env.BREAKER_VOLUME_THRESHOLD,
     resetTimeoutMs: env.BREAKER_RESET_MS,

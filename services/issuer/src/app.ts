@@ -2,6 +2,8 @@ import {
   AppError,
   createCoupon as createCouponSchema,
   INTERNAL_TOKEN_HEADER,
+  type IssueBatchItem,
+  issueBatchRequest,
   issueRequest,
   parseId,
 } from '@coupon/contracts';
@@ -67,6 +69,19 @@ export function createApp(deps: IssuerDeps): Hono<Env> {
     const parsed = issueRequest.safeParse(await json(c));
     if (!parsed.success) return fail(c, 'INVALID_REQUEST', 'couponId, userId and requestId are required');
     return c.json(await deps.issues.issue(parsed.data));
+  });
+
+  internal.post('/issue-batch', async (c) => {
+    const parsed = issueBatchRequest.safeParse(await json(c));
+    if (!parsed.success)
+      return fail(c, 'INVALID_REQUEST', 'requests: 1 to 1000 items of couponId, userId and requestId');
+    const results = await deps.issues.issueMany(parsed.data.requests);
+    return c.json({
+      results: results.map(
+        (r): IssueBatchItem =>
+          r instanceof AppError ? { error: { code: 'UNAVAILABLE', message: r.message } } : r,
+      ),
+    });
   });
 
   internal.post('/coupons', async (c) => {

@@ -50,6 +50,11 @@ interface GateCommands {
   couponLoad(meta: string, stock: string, users: string, ...args: Array<string | number>): Promise<number>;
 }
 
+interface GatePipeline {
+  couponAdmit(meta: string, stock: string, users: string, userId: number): GatePipeline;
+  exec(): Promise<Array<[Error | null, unknown]> | null>;
+}
+
 export interface GateCoupon {
   id: number;
   quantity: number;
@@ -87,6 +92,26 @@ export class Gate {
     if (!outcome) throw new Error(`gate script returned ${code}`);
     this.hooks.onAdmit?.(outcome);
     return outcome;
+  }
+
+  /**
+   * Decides many requests in one pipeline: one write and one read on the Redis connection for the
+   * whole batch. Each script still runs atomically; an item whose script failed gets its Error.
+   */
+  async admitMany(
+    items: ReadonlyArray<{ couponId: number; userId: number }>,
+  ): Promise<Array<IssueOutcome | Error>> {
+    const pipe = this.r.pipeline() as unknown as GatePipeline;
+    for (const it of items) pipe.couponAdmit(...gateKeys(it.couponId), it.userId);
+    const replies = await pipe.exec();
+    return items.map((_, i) => {
+      const [err, code] = replies?.[i] ?? [new Error('no reply from the gate'), undefined];
+      if (err) return err;
+      const outcome = ADMIT_OUTCOMES[Number(code)];
+      if (!outcome) return new Error(`gate script returned ${String(code)}`);
+      this.hooks.onAdmit?.(outcome);
+      return outcome;
+    });
   }
 
   /** Returns true when the user had been admitted and the slot went back to stock. */

@@ -14,6 +14,7 @@ import { type BatchingProducer, isDefiniteFailure } from './producer.js';
 
 /** After a failed batch, refuse new work for this long instead of taking slots we may not deliver. */
 const KAFKA_COOLDOWN_MS = 1_000;
+const KAFKA_DOWN = new AppError('UNAVAILABLE', 'event log unavailable', { retryable: true });
 
 export interface IssueDeps {
   gate: Gate;
@@ -33,14 +34,39 @@ export class IssueService {
   constructor(private readonly deps: IssueDeps) {}
 
   async issue(req: IssueRequest): Promise<IssueResponse> {
-    if (Date.now() < this.kafkaDownUntil)
-      throw new AppError('UNAVAILABLE', 'event log unavailable', { retryable: true });
-    const outcome = await this.deps.gate.admit(req.couponId, req.userId).catch((err: unknown) => {
-      throw new AppError('UNAVAILABLE', 'gate unavailable', { retryable: true, cause: err });
-    });
-    if (outcome === 'COUPON_NOT_FOUND') await this.assertGateNotLost(req.couponId);
-    if (outcome !== 'ISSUED') return { outcome };
+    const [res] = await this.issueMany([req]);
+    if (res instanceof AppError) throw res;
+    return res as IssueResponse;
+  }
 
+  /**
+   * Decides a batch in one Redis pipeline, then produces the admitted events together (they join one
+   * Kafka batch). Each item gets its outcome, or an AppError (503) when its outcome could not be had.
+   */
+  async issueMany(reqs: readonly IssueRequest[]): Promise<Array<IssueResponse | AppError>> {
+    if (Date.now() < this.kafkaDownUntil) return reqs.map(() => KAFKA_DOWN);
+    const outcomes = await this.deps.gate
+      .admitMany(reqs)
+      .catch((err: unknown) => reqs.map(() => err as Error));
+    return Promise.all(
+      reqs.map(async (req, i): Promise<IssueResponse | AppError> => {
+        const outcome = outcomes[i];
+        if (outcome instanceof Error || outcome === undefined)
+          return new AppError('UNAVAILABLE', 'gate unavailable', { retryable: true, cause: outcome });
+        try {
+          if (outcome === 'COUPON_NOT_FOUND') await this.assertGateNotLost(req.couponId);
+          if (outcome !== 'ISSUED') return { outcome };
+          return { outcome, eventId: await this.produce(req) };
+        } catch (err) {
+          if (err instanceof AppError) return err;
+          return new AppError('UNAVAILABLE', 'issue failed', { retryable: true, cause: err });
+        }
+      }),
+    );
+  }
+
+  /** The event must be durable in Kafka before we answer. Returns its id. */
+  private async produce(req: IssueRequest): Promise<string> {
     const event: CouponIssuedEvent = {
       v: COUPON_ISSUED_VERSION,
       eventId: randomUUID(),
@@ -79,7 +105,7 @@ export class IssueService {
       { requestId: req.requestId, eventId: event.eventId, couponId: req.couponId, userId: req.userId },
       'issued',
     );
-    return { outcome: 'ISSUED', eventId: event.eventId };
+    return event.eventId;
   }
 
   /**

@@ -33,7 +33,10 @@ export async function startIssuer(
   const topics = topicNames(env.KAFKA_TOPIC_PREFIX);
   if (env.MIGRATE_ON_START) await runMigrations(env.DATABASE_URL);
   const metrics = createIssuerMetrics();
-  const redis = createRedis({ url: env.REDIS_URL }, log);
+  // An admit script sent just before a connection drop may have run: re-sending it after reconnect would
+  // answer ALREADY_ISSUED for the user it just admitted, and no event would be produced. Fail it instead
+  // (503, the slot stays taken, reconcile repairs after its grace period).
+  const redis = createRedis({ url: env.REDIS_URL, options: { autoResendUnfulfilledCommands: false } }, log);
   const pool = new DbPool(
     {
       url: env.DATABASE_URL,
