@@ -96,7 +96,8 @@ export function issue(couponId, userId) {
   } else if (s === 429) outcome.rateLimited.add(1);
   else if (s === 503) outcome.unavailable.add(1);
   else outcome.unexpected.add(1);
-  check(res, { 'issue answered 202 or 409': () => s === 202 || s === 409 });
+  // No check() here: the outcome counters already classify every answer (issue_unexpected has a
+  // threshold), and a check is one more metric sample per request for k6 to aggregate.
   return res;
 }
 

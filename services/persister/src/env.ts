@@ -24,6 +24,11 @@ export const persisterEnv = z.object({
   FETCH_MAX_WAIT_MS: z.coerce.number().int().min(0).default(50),
   /** Smallest fetch the broker answers with before FETCH_MAX_WAIT_MS runs out (fetch.min.bytes). */
   FETCH_MIN_BYTES: z.coerce.number().int().min(1).default(1_024),
+  /**
+   * Kafka session.timeout.ms: how long the group waits for a silent member before giving its partitions
+   * to another persister. Lower means a faster takeover after a crash; the back-off loop heartbeats.
+   */
+  KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(10_000),
   /** Upper bound of the back-off between retries of a transient failure (the consumer stays in the group). */
   RETRY_MAX_BACKOFF_MS: z.coerce.number().int().min(10).default(5_000),
   /** Apply database migrations at start (under a named lock). */

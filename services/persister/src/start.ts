@@ -58,8 +58,8 @@ export async function startPersister(
 
   const consumer = kafka.consumer({
     groupId: topics.persisterGroup,
-    sessionTimeout: 30_000,
-    heartbeatInterval: 3_000,
+    sessionTimeout: env.KAFKA_SESSION_TIMEOUT_MS,
+    heartbeatInterval: Math.min(3_000, Math.floor(env.KAFKA_SESSION_TIMEOUT_MS / 3)),
     maxWaitTimeInMs: env.FETCH_MAX_WAIT_MS,
     minBytes: env.FETCH_MIN_BYTES,
     allowAutoTopicCreation: false,
