@@ -10,9 +10,10 @@ import {
 import { type DbPool, findCoupon } from '@coupon/db';
 import type { Logger } from '@coupon/kit';
 import type { Gate } from './gate.js';
+import { ProduceGuard } from './produce-guard.js';
 import { type BatchingProducer, isDefiniteFailure } from './producer.js';
 
-/** After a failed batch, refuse new work for this long instead of taking slots we may not deliver. */
+/** After a failed produce, refuse new work this long before one batch probes Kafka again. */
 const KAFKA_COOLDOWN_MS = 1_000;
 const KAFKA_DOWN = new AppError('UNAVAILABLE', 'event log unavailable', { retryable: true });
 
@@ -28,7 +29,7 @@ export interface IssueDeps {
  * A definite produce failure gives the slot back; an ambiguous one (timeout) keeps it for reconcile.
  */
 export class IssueService {
-  private kafkaDownUntil = 0;
+  private readonly guard = new ProduceGuard(KAFKA_COOLDOWN_MS);
   private readonly knownMissing = new Map<number, number>();
 
   constructor(private readonly deps: IssueDeps) {}
@@ -44,10 +45,12 @@ export class IssueService {
    * Kafka batch). Each item gets its outcome, or an AppError (503) when its outcome could not be had.
    */
   async issueMany(reqs: readonly IssueRequest[]): Promise<Array<IssueResponse | AppError>> {
-    if (Date.now() < this.kafkaDownUntil) return reqs.map(() => KAFKA_DOWN);
+    const pass = this.guard.enter();
+    if (pass === 'refuse') return reqs.map(() => KAFKA_DOWN);
     const outcomes = await this.deps.gate
       .admitMany(reqs)
       .catch((err: unknown) => reqs.map(() => err as Error));
+    if (pass === 'probe' && !outcomes.some((o) => o === 'ISSUED')) this.guard.probeUnused();
     return Promise.all(
       reqs.map(async (req, i): Promise<IssueResponse | AppError> => {
         const outcome = outcomes[i];
@@ -81,8 +84,9 @@ export class IssueService {
         value: JSON.stringify(event),
         headers: { 'event-id': event.eventId, 'event-version': String(event.v) },
       });
+      this.guard.succeeded();
     } catch (err) {
-      this.kafkaDownUntil = Date.now() + KAFKA_COOLDOWN_MS;
+      this.guard.failed();
       const definite = isDefiniteFailure(err);
       let released = false;
       if (definite) released = await this.deps.gate.release(req.couponId, req.userId).catch(() => false);
