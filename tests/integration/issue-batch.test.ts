@@ -4,7 +4,9 @@ import { INTERNAL_TOKEN, issue, type System, startSystem, userIds } from './harn
 let sys: System;
 
 beforeAll(async () => {
-  sys = await startSystem({ persister: false });
+  // With a persister: events left unconsumed on the run's shared topic would reach the next test's
+  // persister minutes old (and skew its event-to-row metric).
+  sys = await startSystem();
 });
 afterAll(async () => {
   await sys?.stop();
