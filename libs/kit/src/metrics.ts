@@ -132,10 +132,15 @@ export function metricsRoute(app: Hono<Env>, registry: Registry): void {
 
 /**
  * Call first thing after `new Hono()`: serves /metrics (registered before the middleware, so scrapes
- * are not themselves observed) and times every other request.
+ * are not themselves observed; `serveMetrics: false` when another listener serves them) and times
+ * every other request.
  */
-export function instrumentApp(app: Hono<Env>, registry: Registry): void {
-  metricsRoute(app, registry);
+export function instrumentApp(
+  app: Hono<Env>,
+  registry: Registry,
+  opts: { serveMetrics?: boolean } = {},
+): void {
+  if (opts.serveMetrics ?? true) metricsRoute(app, registry);
   app.use(httpMetrics(registry));
 }
 

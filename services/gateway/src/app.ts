@@ -24,12 +24,14 @@ export interface GatewayDeps {
   draining: () => boolean;
   /** Optional so tests can build the app without metrics. */
   metrics?: GatewayMetrics;
+  /** false when /metrics has a listener of its own (METRICS_PORT) and must not be on the public port. */
+  publicMetrics?: boolean;
 }
 
 /** The public HTTP surface. Never listens by itself; main.ts serves it. */
 export function createApp(deps: GatewayDeps): Hono<Env> {
   const app = new Hono<Env>();
-  if (deps.metrics) instrumentApp(app, deps.metrics.registry);
+  if (deps.metrics) instrumentApp(app, deps.metrics.registry, { serveMetrics: deps.publicMetrics ?? true });
   app.use(requestId());
   installErrorHandler(app, deps.log);
   healthRoutes(

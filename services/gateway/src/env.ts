@@ -9,6 +9,13 @@ export const gatewayEnv = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   /** Interface to listen on (the gateway is the public edge). */
   HOST: z.string().default('0.0.0.0'),
+  /**
+   * Serve /metrics on this port (on METRICS_HOST) instead of the public one, like Spring's management
+   * port. Unset: /metrics is on PORT, and the ingress must keep it private.
+   */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  /** Interface of the metrics listener. */
+  METRICS_HOST: z.string().default('127.0.0.1'),
   /** Base URL of the issuer's internal API. */
   ISSUER_URL: z.url().default('http://127.0.0.1:3001'),
   /** Keep-alive connections to the issuer. */

@@ -1,5 +1,15 @@
 import type { AddressInfo } from 'node:net';
-import { closeServer, createLogger, createRedis, type Logger, listen, Shutdown } from '@coupon/kit';
+import {
+  closeServer,
+  createLogger,
+  createRedis,
+  type Env,
+  type Logger,
+  listen,
+  metricsRoute,
+  Shutdown,
+} from '@coupon/kit';
+import { Hono } from 'hono';
 import { createApp } from './app.js';
 import type { GatewayEnv } from './env.js';
 import { IssuerClient } from './issuer-client.js';
@@ -9,6 +19,8 @@ import { RateLimiter } from './rate-limit.js';
 export interface RunningGateway {
   port: number;
   url: string;
+  /** The metrics listener's port when METRICS_PORT is set. */
+  metricsPort?: number;
   issuer: IssuerClient;
   shutdown: Shutdown;
   stop(): Promise<void>;
@@ -45,16 +57,32 @@ export async function startGateway(
     adminToken: env.ADMIN_TOKEN,
     draining: () => shutdown.draining,
     metrics,
+    publicMetrics: env.METRICS_PORT === undefined,
   });
   const server = await listen(app, env.PORT, env.HOST);
   const port = (server.address() as AddressInfo).port;
   const url = `http://${env.HOST === '0.0.0.0' ? '127.0.0.1' : env.HOST}:${port}`;
   log.info({ url }, 'gateway listening');
 
+  let metricsServer: Awaited<ReturnType<typeof listen>> | undefined;
+  if (env.METRICS_PORT !== undefined) {
+    const management = new Hono<Env>();
+    metricsRoute(management, metrics.registry);
+    metricsServer = await listen(management, env.METRICS_PORT, env.METRICS_HOST);
+    log.info(
+      { port: (metricsServer.address() as AddressInfo).port, host: env.METRICS_HOST },
+      'metrics listening',
+    );
+  }
+
   shutdown
     .add('drain http', () => closeServer(server))
+    .add('close metrics listener', async () => {
+      if (metricsServer) await closeServer(metricsServer);
+    })
     .add('close issuer client', () => issuer.close())
     .add('stop rate limiter', () => limiter.stop())
     .add('close redis', () => redis?.quit());
-  return { port, url, issuer, shutdown, stop: () => shutdown.run('stop') };
+  const metricsPort = metricsServer ? (metricsServer.address() as AddressInfo).port : undefined;
+  return { port, url, metricsPort, issuer, shutdown, stop: () => shutdown.run('stop') };
 }
