@@ -4,6 +4,8 @@ import type { Logger } from './log.js';
 export interface KafkaConfig {
   brokers: string[];
   clientId: string;
+  /** How long one request may wait for the broker (10 s unless given). */
+  requestTimeoutMs?: number;
 }
 
 /** kafkajs client whose own logs go through pino (errors and warnings only). */
@@ -12,7 +14,7 @@ export function createKafka(cfg: KafkaConfig, log?: Logger): Kafka {
     clientId: cfg.clientId,
     brokers: cfg.brokers,
     connectionTimeout: 3_000,
-    requestTimeout: 10_000,
+    requestTimeout: cfg.requestTimeoutMs ?? 10_000,
     retry: { initialRetryTime: 100, retries: 5, maxRetryTime: 2_000 },
     logLevel: logLevel.WARN,
     logCreator:

@@ -17,6 +17,11 @@ export const issuerEnv = z.object({
   PRODUCER_MAX_BATCH: z.coerce.number().int().min(1).max(10_000).default(1_000),
   /** Wait this long for the broker's acknowledgement; past it the outcome is unknown (503, slot kept). */
   PRODUCER_DELIVERY_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
+  /**
+   * Stop admitting (503) while the batch in flight has waited this long for the broker's
+   * acknowledgement: slots taken then would mostly end as 503s after the delivery timeout.
+   */
+  PRODUCER_STALL_MS: z.coerce.number().int().min(10).default(1_000),
   /** Pool for admin and status reads (writes happen in the persister). */
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(5),
   /** HikariCP connectionTimeout for that pool. */

@@ -22,6 +22,8 @@ export interface IssueDeps {
   producer: BatchingProducer;
   pool: DbPool;
   log: Logger;
+  /** Refuse new admissions while the batch in flight has waited this long for the broker. */
+  stallMs?: number;
 }
 
 /**
@@ -46,7 +48,8 @@ export class IssueService {
    */
   async issueMany(reqs: readonly IssueRequest[]): Promise<Array<IssueResponse | AppError>> {
     const pass = this.guard.enter();
-    if (pass === 'refuse') return reqs.map(() => KAFKA_DOWN);
+    if (pass === 'refuse' || this.deps.producer.stalledMs > (this.deps.stallMs ?? 1_000))
+      return reqs.map(() => KAFKA_DOWN);
     const outcomes = await this.deps.gate
       .admitMany(reqs)
       .catch((err: unknown) => reqs.map(() => err as Error));

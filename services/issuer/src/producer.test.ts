@@ -26,6 +26,19 @@ describe('BatchingProducer', () => {
     expect(sends[0]?.acks).toBe(-1);
   });
 
+  it('edge: stalledMs tells how long the batch in flight has waited, 0 when none is', async () => {
+    let release: () => void = () => undefined;
+    const { producer } = fakeProducer(() => new Promise((r) => (release = () => r([]))));
+    const p = new BatchingProducer(producer, { ...cfg, maxBatch: 1 });
+    expect(p.stalledMs).toBe(0);
+    const sent = p.send({ value: 'a' });
+    await new Promise((r) => setTimeout(r, 30));
+    expect(p.stalledMs).toBeGreaterThanOrEqual(20);
+    release();
+    await sent;
+    expect(p.stalledMs).toBe(0);
+  });
+
   it('happy: a full batch goes at once, and what arrives meanwhile joins the next', async () => {
     let release: () => void = () => undefined;
     const { producer, sends } = fakeProducer(() => new Promise((r) => (release = () => r([]))));
@@ -71,12 +84,21 @@ describe('BatchingProducer', () => {
 });
 
 describe('isDefiniteFailure: release the slot only when the event surely is not in Kafka', () => {
-  it('a non-retriable broker rejection is definite', () => {
-    const err = Object.assign(new Error('Message too large'), {
+  it('a non-retriable broker rejection is ambiguous: it is per partition, a send spans several', () => {
+    const err = Object.assign(new Error('The broker received an out of order sequence number'), {
       name: 'KafkaJSProtocolError',
       retriable: false,
+      code: 45,
     });
-    expect(isDefiniteFailure(err)).toBe(true);
+    expect(isDefiniteFailure(err)).toBe(false);
+  });
+
+  it('"not connected" met on a retry is ambiguous: an earlier attempt may have written the batch', () => {
+    const retries = Object.assign(new Error('retries exceeded'), {
+      name: 'KafkaJSNumberOfRetriesExceeded',
+      originalError: new Error('Connection not connected'),
+    });
+    expect(isDefiniteFailure(retries)).toBe(false);
   });
 
   it('a disconnected producer (nothing sent) is definite', () => {

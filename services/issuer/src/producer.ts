@@ -37,6 +37,8 @@ export class BatchingProducer {
   private timer: NodeJS.Timeout | undefined;
   private inFlight = 0;
   private readonly maxInFlight = 1;
+  /** performance.now() when the batch in flight was sent; undefined when none is. */
+  private sentAt: number | undefined;
   private idle: Array<() => void> = [];
 
   constructor(
@@ -64,6 +66,15 @@ export class BatchingProducer {
     return this.queue.length;
   }
 
+  /**
+   * How long the batch in flight has waited for the broker (0 when none is). acks=all answers in
+   * milliseconds here; a batch that has waited for seconds means the broker is unreachable, and every
+   * slot taken meanwhile would end as a 503 after the delivery timeout.
+   */
+  get stalledMs(): number {
+    return this.sentAt === undefined ? 0 : performance.now() - this.sentAt;
+  }
+
   private kick(): void {
     if (this.timer) {
       clearTimeout(this.timer);
@@ -82,6 +93,7 @@ export class BatchingProducer {
 
   private async sendBatch(batch: Pending[]): Promise<void> {
     const t0 = performance.now();
+    this.sentAt = t0;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -106,27 +118,22 @@ export class BatchingProducer {
       send.catch(() => undefined);
     } finally {
       clearTimeout(timer);
+      this.sentAt = undefined;
     }
   }
 }
 
 /**
- * True only when the event certainly did not reach Kafka, so the slot may go back to stock: the broker
- * rejected the batch with a non-retriable error, or the producer was not connected so nothing was sent.
- * Everything else (timeouts, connections lost or refused after retries that may have written the batch)
- * is ambiguous: releasing then could over-issue, so the slot stays taken and reconcile repairs it.
+ * True only when the event certainly did not reach Kafka, so the slot may go back to stock: the
+ * producer was disconnected, so kafkajs refused the send before writing anything. Everything else is
+ * ambiguous and keeps the slot (reconcile repairs it): timeouts and lost connections may have written
+ * the batch, and a broker's rejection is per partition while one send spans several, so the events of
+ * the other partitions may be in the log (measured: an OUT_OF_ORDER_SEQUENCE_NUMBER rejection after a
+ * Kafka outage released 14 slots whose events had been written). A "not connected" met on a retry
+ * is ambiguous too: an earlier attempt may have written the batch.
  */
 export function isDefiniteFailure(err: unknown): boolean {
   if (err instanceof DeliveryTimeoutError) return false;
-  const chain: unknown[] = [];
-  for (let e: unknown = err; e && typeof e === 'object' && !chain.includes(e); ) {
-    chain.push(e);
-    const x = e as { originalError?: unknown; cause?: unknown };
-    e = x.originalError ?? x.cause;
-  }
-  return chain.some((e) => {
-    const x = e as { name?: string; message?: string; retriable?: boolean; type?: string };
-    if (x.name === 'KafkaJSProtocolError' && x.retriable === false) return true;
-    return /producer is disconnected|not connected/i.test(x.message ?? '');
-  });
+  const x = err as { message?: unknown } | undefined;
+  return typeof x?.message === 'string' && /producer is disconnected/i.test(x.message);
 }

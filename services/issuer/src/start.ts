@@ -46,7 +46,16 @@ export async function startIssuer(
     metrics.pool.hooks,
   );
   metrics.pool.watch(pool);
-  const kafka = createKafka({ brokers: env.KAFKA_BROKERS, clientId: `${env.KAFKA_CLIENT_ID}-issuer` }, log);
+  // A produce request abandoned at the delivery timeout holds the broker connection until its own
+  // request timeout: keep that at half the delivery timeout so the producer frees up soon after.
+  const kafka = createKafka(
+    {
+      brokers: env.KAFKA_BROKERS,
+      clientId: `${env.KAFKA_CLIENT_ID}-issuer`,
+      requestTimeoutMs: Math.max(1_000, Math.floor(env.PRODUCER_DELIVERY_TIMEOUT_MS / 2)),
+    },
+    log,
+  );
   await ensureTopics(kafka, [topics.issued, topics.issuedDlt]);
 
   const kafkaProducer = kafka.producer({
@@ -76,7 +85,7 @@ export async function startIssuer(
     metrics.producer,
   );
   const gate = new Gate(redis, metrics.gate);
-  const issues = new IssueService({ gate, producer, pool, log });
+  const issues = new IssueService({ gate, producer, pool, log, stallMs: env.PRODUCER_STALL_MS });
   const shutdown = new Shutdown(log, env.SHUTDOWN_TIMEOUT_MS);
 
   const app = createApp({
