@@ -74,7 +74,10 @@ describe('scale-out', () => {
       });
       req.on('end', () => {
         res.setHeader('content-type', 'application/json');
-        if (req.method === 'GET') return res.end(JSON.stringify({ status: 'ok' }));
+        if (req.method === 'GET') {
+          res.end(JSON.stringify({ status: 'ok' }));
+          return;
+        }
         const n = (JSON.parse(body) as { requests: unknown[] }).requests.length;
         res.end(JSON.stringify({ results: Array.from({ length: n }, () => ({ outcome: 'SOLD_OUT' })) }));
       });
