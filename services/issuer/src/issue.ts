@@ -47,9 +47,10 @@ export class IssueService {
    * Kafka batch). Each item gets its outcome, or an AppError (503) when its outcome could not be had.
    */
   async issueMany(reqs: readonly IssueRequest[]): Promise<Array<IssueResponse | AppError>> {
+    // The stall check first: a probe handed out and then refused would hold the guard's probe slot.
+    if (this.deps.producer.stalledMs > (this.deps.stallMs ?? 1_000)) return reqs.map(() => KAFKA_DOWN);
     const pass = this.guard.enter();
-    if (pass === 'refuse' || this.deps.producer.stalledMs > (this.deps.stallMs ?? 1_000))
-      return reqs.map(() => KAFKA_DOWN);
+    if (pass === 'refuse') return reqs.map(() => KAFKA_DOWN);
     const outcomes = await this.deps.gate
       .admitMany(reqs)
       .catch((err: unknown) => reqs.map(() => err as Error));
