@@ -52,8 +52,10 @@ class IssuerClientError extends AppError {}
 export class IssuerClient {
   readonly pool: Pool;
   readonly breaker: CircuitBreaker<[IssueRequest[]], IssueBatchItem[]>;
+  private readonly maxBatch: number;
 
   constructor(private readonly cfg: IssuerClientConfig) {
+    this.maxBatch = Math.min(cfg.maxBatch, ISSUE_BATCH_MAX);
     this.pool = new Pool(cfg.url, {
       connections: cfg.connections,
       pipelining: 1,
@@ -99,10 +101,6 @@ export class IssuerClient {
     } finally {
       this.inFlight--;
     }
-  }
-
-  private get maxBatch(): number {
-    return Math.min(this.cfg.maxBatch, ISSUE_BATCH_MAX);
   }
 
   private readonly flush = (): void => {

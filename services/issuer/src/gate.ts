@@ -87,10 +87,8 @@ export class Gate {
   }
 
   async admit(couponId: number, userId: number): Promise<IssueOutcome> {
-    const code = await this.r.couponAdmit(...gateKeys(couponId), userId);
-    const outcome = ADMIT_OUTCOMES[Number(code)];
-    if (!outcome) throw new Error(`gate script returned ${code}`);
-    this.hooks.onAdmit?.(outcome);
+    const outcome = this.decided(await this.r.couponAdmit(...gateKeys(couponId), userId));
+    if (outcome instanceof Error) throw outcome;
     return outcome;
   }
 
@@ -106,12 +104,16 @@ export class Gate {
     const replies = await pipe.exec();
     return items.map((_, i) => {
       const [err, code] = replies?.[i] ?? [new Error('no reply from the gate'), undefined];
-      if (err) return err;
-      const outcome = ADMIT_OUTCOMES[Number(code)];
-      if (!outcome) return new Error(`gate script returned ${String(code)}`);
-      this.hooks.onAdmit?.(outcome);
-      return outcome;
+      return err ?? this.decided(code);
     });
+  }
+
+  /** The admit script's integer as an outcome (counted), or an Error for a code it never returns. */
+  private decided(code: unknown): IssueOutcome | Error {
+    const outcome = ADMIT_OUTCOMES[Number(code)];
+    if (!outcome) return new Error(`gate script returned ${String(code)}`);
+    this.hooks.onAdmit?.(outcome);
+    return outcome;
   }
 
   /** Returns true when the user had been admitted and the slot went back to stock. */
