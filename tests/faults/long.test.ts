@@ -2,14 +2,7 @@ import type { DbPool } from '@coupon/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testPool } from '../integration/harness.js';
 import { PrivateKafka } from './private-kafka.js';
-import {
-  type FaultResult,
-  type FaultRow,
-  type FaultSpec,
-  type FaultSystem,
-  faultTable,
-  runFault,
-} from './run.js';
+import { type FaultRow, type FaultSpec, type FaultSystem, faultTable, runChecked } from './run.js';
 import {
   dbOutage,
   issuerHang,
@@ -49,14 +42,7 @@ afterAll(async () => {
   await kafka?.stop();
 });
 
-async function run<S extends FaultSystem>(spec: FaultSpec<S>): Promise<FaultResult<S>> {
-  const r = await runFault(spec, pool);
-  rows.push(r.row);
-  expect(r.row.violations, r.topo.procs.report()).toEqual([]);
-  expect(r.crashes).toEqual([]);
-  expect(r.row.dlt).toBe(0);
-  return r;
-}
+const run = <S extends FaultSystem>(spec: FaultSpec<S>) => runChecked(spec, pool, rows);
 
 describe.runIf(LONG)('faults under load (long form)', () => {
   it('issuer kill -9 + restart', async () => {

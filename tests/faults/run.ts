@@ -1,5 +1,6 @@
 import { loadavg } from 'node:os';
 import type { DbPool } from '@coupon/db';
+import { expect } from 'vitest';
 import { type CouponAccount, settle } from './accounting.js';
 import { Load, percentile, tallyShots, unhealthy } from './load.js';
 import type { ServiceProcess } from './processes.js';
@@ -90,6 +91,23 @@ function monitorRows(
       on = false;
     },
   };
+}
+
+/**
+ * runFault, with its row added to `rows` and what every fault must keep asserted: I1–I4 hold (the
+ * processes' report on failure), no service crashed, nothing went to the DLT.
+ */
+export async function runChecked<S extends FaultSystem>(
+  spec: FaultSpec<S>,
+  pool: DbPool,
+  rows: FaultRow[],
+): Promise<FaultResult<S>> {
+  const r = await runFault(spec, pool);
+  rows.push(r.row);
+  expect(r.row.violations, r.topo.procs.report()).toEqual([]);
+  expect(r.crashes).toEqual([]);
+  expect(r.row.dlt).toBe(0);
+  return r;
 }
 
 /**

@@ -2,7 +2,7 @@ import type { DbPool } from '@coupon/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testPool } from '../integration/harness.js';
 import { percentile } from './load.js';
-import { type FaultRow, type FaultSpec, type FaultSystem, faultTable, runFault } from './run.js';
+import { type FaultRow, type FaultSpec, type FaultSystem, faultTable, runChecked } from './run.js';
 import {
   dbOutage,
   HANG_TIMEOUT_MS,
@@ -30,14 +30,7 @@ afterAll(async () => {
   await pool?.end();
 });
 
-async function run<S extends FaultSystem>(spec: FaultSpec<S>) {
-  const r = await runFault(spec, pool);
-  rows.push(r.row);
-  expect(r.row.violations, r.topo.procs.report()).toEqual([]);
-  expect(r.crashes).toEqual([]);
-  expect(r.row.dlt).toBe(0);
-  return r;
-}
+const run = <S extends FaultSystem>(spec: FaultSpec<S>) => runChecked(spec, pool, rows);
 
 // `pnpm faults` (FAULTS_LONG=1) runs the long form of the same faults instead.
 describe.skipIf(process.env.FAULTS_LONG === '1')('faults under load (short form)', () => {
