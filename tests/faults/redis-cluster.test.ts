@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gateKeys } from '@coupon/contracts';
-import { Gate } from '@coupon/issuer';
+import { Gate } from '@coupon/gate';
 import { Cluster, type Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ping } from './private-redis.js';
