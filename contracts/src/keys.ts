@@ -11,3 +11,11 @@ export function gateKeys(couponId: number): [meta: string, stock: string, users:
 export function dltCountKey(couponId: number): string {
   return `{coupon:${couponId}}:dlt`;
 }
+
+/**
+ * Lock held while a lost gate is rebuilt (by an issuer or `coupon-ops rewarm`): value is the
+ * holder's random token, set with NX and a TTL. Same hash tag, so the rebuild scripts can check it.
+ */
+export function gateLockKey(couponId: number): string {
+  return `{coupon:${couponId}}:rebuild-lock`;
+}

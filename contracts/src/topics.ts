@@ -38,6 +38,9 @@ export const DLT_HEADERS = {
   couponId: 'x-coupon-id',
 } as const;
 
-/** Why an event went to the DLT. Closed set: the DLT command filters on it. */
-export const DLT_REASONS = ['SCHEMA_INVALID', 'NON_RETRYABLE', 'RETRIES_EXHAUSTED'] as const;
+/**
+ * Why an event went to the DLT. Closed set: the DLT command filters on it. OVER_QUANTITY: MySQL
+ * refused the row because the coupon's quantity was reached; such an entry holds no slot.
+ */
+export const DLT_REASONS = ['SCHEMA_INVALID', 'NON_RETRYABLE', 'RETRIES_EXHAUSTED', 'OVER_QUANTITY'] as const;
 export type DltReason = (typeof DLT_REASONS)[number];

@@ -79,7 +79,7 @@ describe.runIf(LONG)('faults under load (long form)', () => {
     await run(await redisRestart({ ...tm, outageMs: 1_000 }, 'everysec'));
   });
 
-  it('Redis data lost + rewarm: sold stock stays sold', async () => {
+  it('Redis data lost, gates rebuilt by the issuer: sold stock stays sold', async () => {
     await run(await redisLost(tm));
   });
 

@@ -74,6 +74,16 @@ export class PrivateRedis {
     await this.exited;
   }
 
+  /** SIGSTOP: the process stays, its sockets stay open, it answers nothing (a hung replica). */
+  pause(): void {
+    this.proc?.kill('SIGSTOP');
+  }
+
+  /** SIGCONT after pause. */
+  resume(): void {
+    this.proc?.kill('SIGCONT');
+  }
+
   /** Its data is gone (a new machine, a lost volume): the next start is empty. */
   wipe(): void {
     rmSync(this.dir, { recursive: true, force: true });

@@ -4,8 +4,8 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { gateKeys } from '@coupon/contracts';
-import { Gate } from '@coupon/issuer';
+import { gateKeys, gateLockKey } from '@coupon/contracts';
+import { acquireGateLock, Gate } from '@coupon/gate';
 import { Cluster, type Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ping } from './private-redis.js';
@@ -106,7 +106,7 @@ const OPEN = { opensAt: new Date(Date.now() - 60_000), closesAt: new Date(Date.n
 describe('the gate on a three-node Redis Cluster', () => {
   it('happy: the keys of one coupon share one slot, and coupons land on different nodes', async () => {
     for (const id of [1, 42, 123_456_789]) {
-      const slots = await Promise.all(gateKeys(id).map(keyslot));
+      const slots = await Promise.all([...gateKeys(id), gateLockKey(id)].map(keyslot));
       expect(new Set(slots).size).toBe(1);
     }
     const ids = await couponPerNode();
@@ -144,8 +144,12 @@ describe('the gate on a three-node Redis Cluster', () => {
     expect(await gate.release(coupon, 7)).toBe(false);
     expect(await gate.state(coupon)).toEqual({ quantity: 3, remaining: 3, admitted: 0 });
     expect(await gate.admit(999_999_999, 7)).toBe('COUPON_NOT_FOUND');
-    // A rewarm keeps sold stock sold: 3 already hold the coupon, none left.
-    await gate.load({ id: coupon, quantity: 3, ...OPEN }, [1, 2, 3]);
+    // A rebuild (its scripts check the lock in the same slot) keeps sold stock sold: 3 hold the coupon, none left.
+    const lock = await acquireGateLock(cluster as unknown as Redis, coupon, 10_000);
+    expect(await gate.rebuild({ id: coupon, quantity: 3, ...OPEN }, [1, 2, 3], lock!.token, true)).toBe(
+      'loaded',
+    );
+    expect(await lock?.release()).toBe(true);
     expect(await gate.admit(coupon, 4)).toBe('SOLD_OUT');
     expect(await gate.admit(coupon, 2)).toBe('ALREADY_ISSUED');
   });

@@ -1,6 +1,6 @@
-import { type RewarmResult, rewarm } from '@coupon/ops';
+import { gateSnapshot } from '@coupon/gate';
+import { createRedis } from '@coupon/kit';
 import type { FaultProxy } from '../integration/proxy.js';
-import { opsDeps } from './accounting.js';
 import { PrivateRedis } from './private-redis.js';
 import type { ServiceProcess } from './processes.js';
 import { type FaultSpec, type FaultSystem, sleep } from './run.js';
@@ -170,12 +170,21 @@ export async function metric(p: ServiceProcess, name: string, label = ''): Promi
 
 export interface WithRedis extends Basic {
   redis: PrivateRedis;
-  /** What rewarm rebuilt, per coupon (the data-loss scenario). */
-  rewarmed: RewarmResult[];
+  /** The gates the issuer rebuilt by itself, per coupon, read as soon as each was back (the data-loss scenario). */
+  healed: HealedGate[];
+}
+
+export interface HealedGate {
+  couponId: number;
+  /** From the restart of the wiped Redis until the gate was back. */
+  afterMs: number;
+  quantity: number;
+  remaining: number;
+  admitted: number;
 }
 
 async function withPrivateRedis(t: Topology, redis: PrivateRedis): Promise<WithRedis> {
-  return { ...(await basic(t)), redis, rewarmed: [] };
+  return { ...(await basic(t)), redis, healed: [] };
 }
 
 /**
@@ -200,11 +209,15 @@ export const redisRestart = async (tm: Timing, fsync: 'always' | 'everysec'): Pr
   };
 };
 
-/** Redis loses its data: the issuer refuses (503) until rewarm rebuilds the gates from the database. */
+/**
+ * Redis loses its data: the issuer answers 503 for each coupon while it rebuilds the coupon's gate
+ * by itself (after the producer's delivery timeout, from MySQL and the topics); the fault is cleared
+ * once every gate is back.
+ */
 export const redisLost = async (tm: Timing): Promise<Spec<WithRedis>> => {
   const redis = await PrivateRedis.start();
   return {
-    name: 'Redis data lost + rewarm',
+    name: 'Redis data lost, gates self-healed',
     ...tm,
     deps: { REDIS_URL: redis.url },
     close: () => redis.stop(),
@@ -213,12 +226,24 @@ export const redisLost = async (tm: Timing): Promise<Spec<WithRedis>> => {
       await s.redis.kill();
       s.redis.wipe();
       await s.redis.start();
-      await sleep(1_000);
-      const ops = await opsDeps(topo.deps);
+      const lostAt = Date.now();
+      const client = createRedis({ url: s.redis.url, failFast: false });
       try {
-        for (const id of topo.coupons) s.rewarmed.push(await rewarm(ops, { couponId: id }));
+        for (const couponId of topo.coupons) {
+          for (;;) {
+            const g = await gateSnapshot(client, couponId);
+            if (g) {
+              const { admitted, ...rest } = g;
+              s.healed.push({ couponId, afterMs: Date.now() - lostAt, ...rest, admitted: admitted.length });
+              break;
+            }
+            if (Date.now() - lostAt > 60_000)
+              throw new Error(`gate of coupon ${couponId} not rebuilt in 60 s`);
+            await sleep(100);
+          }
+        }
       } finally {
-        await ops.close();
+        await client.quit();
       }
     },
   };

@@ -1,8 +1,9 @@
 import { gateKeys } from '@coupon/contracts';
 import { countIssues, duplicateIssues, issuedUserIds } from '@coupon/db';
+import { acquireGateLock, GateLockedError, gateSnapshot } from '@coupon/gate';
 import { reconcile, rewarm } from '@coupon/ops';
 import { describe, expect, it } from 'vitest';
-import { issue, userIds } from './harness.js';
+import { type Answer, issue, tally, userIds } from './harness.js';
 import { opsContext, until } from './ops-fixtures.js';
 
 const ctx = opsContext();
@@ -74,7 +75,7 @@ describe('reconcile: injected drift is found and repaired', () => {
 });
 
 describe('rewarm: a lost gate never re-opens sold stock', () => {
-  it('happy: sold out, gate deleted → 503; rewarm → remaining 0, SOLD_OUT and ALREADY_ISSUED', async () => {
+  it('happy: sold out, gate deleted → 503; rewarm by hand (before the issuer rebuilds it) → remaining 0', async () => {
     const { sys, ops } = ctx;
     const coupon = await sys.admin.createCoupon(20);
     const users = userIds(21);
@@ -115,5 +116,86 @@ describe('rewarm: a lost gate never re-opens sold stock', () => {
       ),
     ).toBe(10);
     expect(await sys.admin.stats(coupon.id)).toMatchObject({ admitted: 10, remaining: 20, persisted: 10 });
+  });
+});
+
+/** Sum of a metric's samples on the in-process issuer's /metrics. */
+async function issuerMetric(port: number, name: string, label = ''): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith(`${name}{`) && l.includes(label))
+    .reduce((n, l) => n + Number(l.split(' ').pop()), 0);
+}
+
+describe('a lost gate heals itself', () => {
+  it('happy: gate deleted mid-traffic → 503 meanwhile, the issuer rebuilds it within seconds, no over-issue', async () => {
+    const { sys, ops, pool } = ctx;
+    const quantity = 300;
+    const coupon = await sys.admin.createCoupon(quantity);
+    const users = userIds(5_000);
+    const rebuiltBefore = await issuerMetric(sys.issuer.port, 'coupon_gate_rebuilds_total', 'rebuilt');
+    const answers: Array<{ sentAt: number; a: Answer }> = [];
+    let next = 0;
+    let soldOut = false;
+    const worker = async () => {
+      while (!soldOut && next < users.length) {
+        const sentAt = Date.now();
+        const a = await issue(sys.url, users[next++]!, coupon.id);
+        answers.push({ sentAt, a });
+        if (a.body.error?.code === 'SOLD_OUT') soldOut = true;
+        await new Promise((r) => setTimeout(r, 40));
+      }
+    };
+    const workers = Promise.all(Array.from({ length: 4 }, worker));
+    const accepted = () => answers.filter((x) => x.a.status === 202).length;
+    await until(
+      async () => accepted(),
+      (n) => n >= 80,
+    );
+
+    const lostAt = Date.now();
+    await ops.redis.del(...gateKeys(coupon.id));
+    const healed = await until(
+      async () => answers.find((x) => x.sentAt > lostAt && x.a.status === 202),
+      (x) => x !== undefined,
+      30_000,
+    );
+    const healMs = (healed?.sentAt ?? Number.NaN) - lostAt;
+    const during = answers.filter((x) => x.sentAt > lostAt && x.sentAt < (healed?.sentAt ?? 0));
+    console.log(
+      `gate self-heal: ${healMs} ms after the loss; meanwhile ${JSON.stringify(tally(during.map((x) => x.a)))}`,
+    );
+    // Default delivery timeout 5 s + 1 s margin, then a few seconds of Kafka reads.
+    expect(healMs).toBeLessThan(15_000);
+    expect(during.length).toBeGreaterThan(0);
+    expect(during.every((x) => x.a.status === 503 && x.a.body.error?.code === 'UNAVAILABLE')).toBe(true);
+    expect(during[0]?.a.headers.get('retry-after')).toBeTruthy();
+
+    await workers;
+    const granted = accepted();
+    expect(granted).toBe(quantity);
+    expect(
+      await until(
+        () => countIssues(pool, coupon.id),
+        (n) => n >= granted,
+      ),
+    ).toBe(granted);
+    expect(await duplicateIssues(pool, coupon.id)).toBe(0);
+    const gate = await gateSnapshot(ops.redis, coupon.id);
+    expect(gate).toMatchObject({ quantity, remaining: 0 });
+    expect(sorted(gate?.admitted ?? [])).toEqual(sorted(await issuedUserIds(pool, coupon.id)));
+    expect(await issuerMetric(sys.issuer.port, 'coupon_gate_rebuilds_total', 'rebuilt')).toBe(
+      rebuiltBefore + 1,
+    );
+
+    // The manual command still works on the same implementation, and respects the lock.
+    await ops.redis.del(...gateKeys(coupon.id));
+    const lock = await acquireGateLock(ops.redis, coupon.id, 10_000);
+    await expect(rewarm(ops, { couponId: coupon.id })).rejects.toBeInstanceOf(GateLockedError);
+    await lock?.release();
+    const r = await rewarm(ops, { couponId: coupon.id });
+    expect(r).toMatchObject({ quantity, persisted: quantity, admitted: quantity, remaining: 0 });
+    expect((await issue(sys.url, users[0]!, coupon.id)).body.error?.code).toBe('ALREADY_ISSUED');
   });
 });

@@ -8,6 +8,7 @@ import {
   parseId,
 } from '@coupon/contracts';
 import type { DbPool } from '@coupon/db';
+import type { Gate } from '@coupon/gate';
 import {
   type Env,
   fail,
@@ -22,7 +23,6 @@ import {
 import { Hono } from 'hono';
 import type { Redis } from 'ioredis';
 import { couponStats, createCoupon, getCoupon, issueState, view } from './coupons.js';
-import type { Gate } from './gate.js';
 import type { IssueService } from './issue.js';
 
 export interface IssuerDeps {

@@ -7,8 +7,8 @@ import {
   type IssueState,
 } from '@coupon/contracts';
 import { type Coupon, countIssues, type DbPool, findCoupon, hasIssue, insertCoupon } from '@coupon/db';
+import type { Gate } from '@coupon/gate';
 import type { Redis } from 'ioredis';
-import type { Gate } from './gate.js';
 
 const FAR_FUTURE = new Date('2999-12-31T00:00:00Z');
 

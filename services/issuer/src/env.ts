@@ -22,6 +22,16 @@ export const issuerEnv = z.object({
    * acknowledgement: slots taken then would mostly end as 503s after the delivery timeout.
    */
   PRODUCER_STALL_MS: z.coerce.number().int().min(10).default(1_000),
+  /**
+   * After each gate pipeline, WAIT until this many replicas have its writes before producing and
+   * answering (Redis with replicas under Sentinel). 0: off, for a single Redis node.
+   */
+  REDIS_WAIT_REPLICAS: z.coerce.number().int().min(0).max(16).default(0),
+  /**
+   * How long that WAIT may block (the connection, once per batch). Fewer replicas by then: every
+   * admission of the batch is ambiguous (503, slot kept, reconcile repairs), like a produce timeout.
+   */
+  REDIS_WAIT_TIMEOUT_MS: z.coerce.number().int().min(1).max(10_000).default(200),
   /** Pool for admin and status reads (writes happen in the persister). */
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(5),
   /** HikariCP connectionTimeout for that pool. */

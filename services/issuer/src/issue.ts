@@ -8,20 +8,24 @@ import {
   type IssueResponse,
 } from '@coupon/contracts';
 import { type DbPool, findCoupon } from '@coupon/db';
+import { type Gate, ReplicationUnconfirmedError } from '@coupon/gate';
 import type { Logger } from '@coupon/kit';
-import type { Gate } from './gate.js';
+import type { GateHealer } from './heal.js';
 import { ProduceGuard } from './produce-guard.js';
 import { type BatchingProducer, isDefiniteFailure } from './producer.js';
 
 /** After a failed produce, refuse new work this long before one batch probes Kafka again. */
 const KAFKA_COOLDOWN_MS = 1_000;
 const KAFKA_DOWN = new AppError('UNAVAILABLE', 'event log unavailable', { retryable: true });
+const GATE_REBUILDING = new AppError('UNAVAILABLE', 'coupon gate is being rebuilt', { retryable: true });
 
 export interface IssueDeps {
   gate: Gate;
   producer: BatchingProducer;
   pool: DbPool;
   log: Logger;
+  /** Rebuilds a gate Redis lost (the coupon exists in the database), in the background. */
+  healer: GateHealer;
   /** Refuse new admissions while the batch in flight has waited this long for the broker. */
   stallMs?: number;
 }
@@ -58,6 +62,11 @@ export class IssueService {
     return Promise.all(
       reqs.map(async (req, i): Promise<IssueResponse | AppError> => {
         const outcome = outcomes[i];
+        if (outcome instanceof ReplicationUnconfirmedError)
+          return new AppError('UNAVAILABLE', 'admission not confirmed by a replica', {
+            retryable: true,
+            cause: outcome,
+          });
         if (outcome instanceof Error || outcome === undefined)
           return new AppError('UNAVAILABLE', 'gate unavailable', { retryable: true, cause: outcome });
         try {
@@ -118,9 +127,11 @@ export class IssueService {
 
   /**
    * The gate knows nothing of this coupon. If the database does, Redis lost its data: answer 503
-   * until an operator rewarms it (re-opening from the quantity alone would over-issue).
+   * while the healer rebuilds the gate in the background (re-opening from the quantity alone would
+   * over-issue). Requests meanwhile get the 503 without a database lookup.
    */
   private async assertGateNotLost(couponId: number): Promise<void> {
+    if (this.deps.healer.healing(couponId)) throw GATE_REBUILDING;
     const checked = this.knownMissing.get(couponId);
     if (checked !== undefined && Date.now() - checked < 5_000) return;
     const coupon = await findCoupon(this.deps.pool, couponId).catch(() => undefined);
@@ -129,10 +140,7 @@ export class IssueService {
       this.knownMissing.set(couponId, Date.now());
       return;
     }
-    this.deps.log.error(
-      { couponId },
-      'gate lost: coupon exists in the database but not in Redis; run rewarm',
-    );
-    throw new AppError('UNAVAILABLE', 'coupon gate not loaded', { retryable: true });
+    this.deps.healer.gateLost(couponId);
+    throw GATE_REBUILDING;
   }
 }

@@ -39,4 +39,18 @@ describe('createIssuerMetrics', () => {
     expect(await value(r, 'coupon_gate_outcomes_total', { outcome: 'sold_out' })).toBe(2);
     expect(await value(r, 'coupon_gate_outcomes_total', { outcome: 'coupon_not_open' })).toBe(0);
   });
+
+  it('happy: gate rebuilds by result and WAIT-unconfirmed admissions are counted, present from the start', async () => {
+    const m = createIssuerMetrics(createRegistry('issuer', { defaultMetrics: false }));
+    const r = m.registry;
+    expect(await value(r, 'coupon_gate_rebuilds_total', { result: 'rebuilt' })).toBe(0);
+    expect(await value(r, 'coupon_gate_replica_wait_short_total')).toBe(0);
+    m.heal.onRebuild(true);
+    m.heal.onRebuild(false);
+    m.heal.onRebuild(true);
+    m.gate.onReplicaWaitShort(12);
+    expect(await value(r, 'coupon_gate_rebuilds_total', { result: 'rebuilt' })).toBe(2);
+    expect(await value(r, 'coupon_gate_rebuilds_total', { result: 'failed' })).toBe(1);
+    expect(await value(r, 'coupon_gate_replica_wait_short_total')).toBe(12);
+  });
 });

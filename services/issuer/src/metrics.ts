@@ -1,4 +1,5 @@
 import { ISSUE_OUTCOMES, type IssueOutcome } from '@coupon/contracts';
+import type { GateHooks } from '@coupon/gate';
 import {
   BATCH_SIZE_BUCKETS,
   Counter,
@@ -9,7 +10,7 @@ import {
   type PoolMetrics,
   type Registry,
 } from '@coupon/kit';
-import type { GateHooks } from './gate.js';
+import type { HealHooks } from './heal.js';
 import { type BatchHooks, isDefiniteFailure } from './producer.js';
 
 export interface IssuerMetrics {
@@ -20,6 +21,8 @@ export interface IssuerMetrics {
   producer: Required<BatchHooks>;
   /** Gate hooks. */
   gate: Required<GateHooks>;
+  /** GateHealer hooks. */
+  heal: Required<HealHooks>;
 }
 
 export function createIssuerMetrics(registry: Registry = createRegistry('issuer')): IssuerMetrics {
@@ -64,6 +67,26 @@ export function createIssuerMetrics(registry: Registry = createRegistry('issuer'
     byOutcome.set(o, child);
   }
 
+  const waitShort = new Counter({
+    name: 'coupon_gate_replica_wait_short_total',
+    help:
+      'Admissions whose batch WAIT saw fewer replicas than REDIS_WAIT_REPLICAS in time: answered 503, ' +
+      'slot kept (ambiguous, like a produce timeout; reconcile repairs after its grace).',
+    registers: [registry],
+  });
+  const rebuilds = new Counter({
+    name: 'coupon_gate_rebuilds_total',
+    help:
+      'Lost gates the issuer rebuilt by itself (result="rebuilt") or failed to (result="failed": ' +
+      'retried while requests for the coupon answer 503).',
+    labelNames: ['result'] as const,
+    registers: [registry],
+  });
+  const rebuilt = rebuilds.labels('rebuilt');
+  const rebuildFailed = rebuilds.labels('failed');
+  rebuilt.inc(0);
+  rebuildFailed.inc(0);
+
   return {
     registry,
     pool: createPoolMetrics(registry),
@@ -77,6 +100,14 @@ export function createIssuerMetrics(registry: Registry = createRegistry('issuer'
     gate: {
       onAdmit(outcome) {
         byOutcome.get(outcome)?.inc();
+      },
+      onReplicaWaitShort(admissions) {
+        waitShort.inc(admissions);
+      },
+    },
+    heal: {
+      onRebuild(ok) {
+        (ok ? rebuilt : rebuildFailed).inc();
       },
     },
   };

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { topicNames } from '@coupon/contracts';
 import { DbPool, runMigrations } from '@coupon/db';
+import { Gate, rebuildGate } from '@coupon/gate';
 import {
   closeServer,
   createKafka,
@@ -13,7 +14,7 @@ import {
 } from '@coupon/kit';
 import { createApp } from './app.js';
 import type { IssuerEnv } from './env.js';
-import { Gate } from './gate.js';
+import { GateHealer } from './heal.js';
 import { IssueService } from './issue.js';
 import { createIssuerMetrics } from './metrics.js';
 import { BatchingProducer } from './producer.js';
@@ -84,8 +85,27 @@ export async function startIssuer(
     },
     metrics.producer,
   );
-  const gate = new Gate(redis, metrics.gate);
-  const issues = new IssueService({ gate, producer, pool, log, stallMs: env.PRODUCER_STALL_MS });
+  const gate = new Gate(redis, metrics.gate, {
+    waitReplicas: env.REDIS_WAIT_REPLICAS,
+    waitTimeoutMs: env.REDIS_WAIT_TIMEOUT_MS,
+  });
+  const healer = new GateHealer({
+    // Rebuilds are rare: an admin client per rebuild, none held the rest of the time.
+    rebuild: async (couponId, signal) => {
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        return await rebuildGate({ pool, redis, gate, kafka, admin, topics, signal }, { couponId });
+      } finally {
+        await admin.disconnect().catch(() => undefined);
+      }
+    },
+    // Every produce in flight at the loss has been answered by then (acknowledged or timed out); plus a margin.
+    settleMs: env.PRODUCER_DELIVERY_TIMEOUT_MS + 1_000,
+    log,
+    hooks: metrics.heal,
+  });
+  const issues = new IssueService({ gate, producer, pool, log, healer, stallMs: env.PRODUCER_STALL_MS });
   const shutdown = new Shutdown(log, env.SHUTDOWN_TIMEOUT_MS);
 
   const app = createApp({
@@ -105,6 +125,7 @@ export async function startIssuer(
 
   shutdown
     .add('drain http', () => closeServer(server))
+    .add('stop gate healing', () => healer.stop())
     .add('flush producer', () => producer.flush())
     .add('disconnect producer', () => kafkaProducer.disconnect())
     .add('close redis', () => redis.quit())

@@ -1,6 +1,6 @@
 import { type TopicNames, topicNames } from '@coupon/contracts';
 import { DbPool } from '@coupon/db';
-import { Gate } from '@coupon/issuer';
+import { Gate } from '@coupon/gate';
 import { createKafka, createRedis, waitForRedis } from '@coupon/kit';
 import type { Redis } from 'ioredis';
 import type { Admin, Kafka, Producer } from 'kafkajs';

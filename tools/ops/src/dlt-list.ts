@@ -1,7 +1,7 @@
+import { rangesFromGroup, readRanges } from '@coupon/gate';
 import type { Io, OpsDeps } from './deps.js';
 import type { DltFilter, DltRecord } from './dlt-record.js';
 import { matches, toDltRecord } from './dlt-record.js';
-import { rangesFromGroup, readRanges } from './kafka-read.js';
 import { line, table } from './output.js';
 import { replayedOffsets } from './replay-state.js';
 

@@ -1,5 +1,6 @@
 import { type CouponIssuedEvent, couponIssuedEvent, DLT_HEADERS, type DltReason } from '@coupon/contracts';
-import type { IHeaders, KafkaMessage } from 'kafkajs';
+import { header } from '@coupon/gate';
+import type { KafkaMessage } from 'kafkajs';
 
 /** One DLT record as an operator sees it: where it is, why it is there, and what it carries. */
 export interface DltRecord {
@@ -22,12 +23,6 @@ export interface DltRecord {
 export interface DltFilter {
   couponId?: number;
   reason?: DltReason;
-}
-
-export function header(headers: IHeaders | undefined, name: string): string | undefined {
-  const h = headers?.[name];
-  const v = Array.isArray(h) ? h[0] : h;
-  return v === undefined ? undefined : v.toString();
 }
 
 function positiveInt(s: string | undefined): number | undefined {

@@ -1,6 +1,6 @@
+import { rangeSize, rangesFromGroup, readRanges } from '@coupon/gate';
 import { connectProducer, type Io, type OpsDeps } from './deps.js';
 import { type DltFilter, type DltRecord, matches, toDltRecord } from './dlt-record.js';
-import { rangeSize, rangesFromGroup, readRanges } from './kafka-read.js';
 import { line, progress } from './output.js';
 import { decrementDltCounts, markReplayed, replayedOffsets, trimReplayed } from './replay-state.js';
 

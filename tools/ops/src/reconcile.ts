@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { COUPON_ISSUED_VERSION, type CouponIssuedEvent, eventKey, parseId } from '@coupon/contracts';
 import { findCoupons, issuedUserIds } from '@coupon/db';
+import { adoptRows, gateSnapshot } from '@coupon/gate';
 import type { Redis } from 'ioredis';
 import type { Producer } from 'kafkajs';
 import { DEFAULT_GRACE_MS } from './defaults.js';
 import { connectProducer, type Io, type OpsDeps } from './deps.js';
 import { line, shorten, table } from './output.js';
-import { adoptRows, ageMissing, gateSnapshot, restartGrace } from './reconcile-redis.js';
+import { ageMissing, restartGrace } from './reconcile-redis.js';
 
 export interface ReconcileOptions {
   /** Default: every coupon that has a gate in Redis (a coupon without one is rewarm's business). */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Admin, Kafka, KafkaMessage } from 'kafkajs';
+import type { Admin, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 
 /** Offsets [from, to) of one partition: `to` is the high watermark when the read started. */
 export interface Range {
@@ -46,6 +46,13 @@ export async function retrying<T>(fn: () => Promise<T>, attempts = 6): Promise<T
       await new Promise((r) => setTimeout(r, 100 * 2 ** i));
     }
   }
+}
+
+/** A record header as a string (the first value when repeated). */
+export function header(headers: IHeaders | undefined, name: string): string | undefined {
+  const h = headers?.[name];
+  const v = Array.isArray(h) ? h[0] : h;
+  return v === undefined ? undefined : v.toString();
 }
 
 export function rangeSize(ranges: readonly Range[]): number {

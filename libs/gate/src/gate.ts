@@ -1,0 +1,207 @@
+import { gateKeys, gateLockKey, type IssueOutcome } from '@coupon/contracts';
+import type { Redis } from 'ioredis';
+import { ADMIT, LOAD, REBUILD_ADD_USERS, REBUILD_BEGIN, REBUILD_OPEN, RELEASE } from './scripts.js';
+
+export const ADMIT_OUTCOMES: readonly IssueOutcome[] = [
+  'ISSUED',
+  'ALREADY_ISSUED',
+  'SOLD_OUT',
+  'COUPON_NOT_FOUND',
+  'COUPON_NOT_OPEN',
+];
+
+type Keys = [meta: string, stock: string, users: string];
+type LockedKeys = [...Keys, lock: string];
+
+interface GateCommands {
+  couponAdmit(...args: [...Keys, userId: number]): Promise<number>;
+  couponRelease(...args: [...Keys, userId: number]): Promise<number>;
+  couponLoad(...args: [...Keys, ...Array<string | number>]): Promise<number>;
+  couponRebuildBegin(...args: [...LockedKeys, token: string, mode: string]): Promise<number>;
+  couponRebuildAddUsers(...args: [...LockedKeys, token: string, ...users: number[]]): Promise<number>;
+  couponRebuildOpen(...args: [...LockedKeys, token: string, ...Array<string | number>]): Promise<number>;
+}
+
+interface GatePipeline {
+  couponAdmit(...args: [...Keys, userId: number]): GatePipeline;
+  wait(numreplicas: number, timeoutMs: number): GatePipeline;
+  exec(): Promise<Array<[Error | null, unknown]> | null>;
+}
+
+export interface GateCoupon {
+  id: number;
+  quantity: number;
+  opensAt: Date;
+  closesAt: Date;
+}
+
+export interface GateState {
+  quantity: number;
+  remaining: number;
+  admitted: number;
+}
+
+/** Metrics hooks, called synchronously on each decision (not when Redis fails: the caller answers 503 then). */
+export interface GateHooks {
+  onAdmit?(outcome: IssueOutcome): void;
+  /** A batch's WAIT saw fewer replicas than asked: `admissions` admissions became ambiguous. */
+  onReplicaWaitShort?(admissions: number): void;
+}
+
+export interface GateOptions {
+  /**
+   * After each admitMany pipeline, WAIT for this many replicas to have the writes (0: off, for a
+   * single node). Fewer within waitTimeoutMs makes every admission of the batch ambiguous.
+   */
+  waitReplicas?: number;
+  waitTimeoutMs?: number;
+}
+
+/** An admission the primary made but no replica confirmed in time: a failover could lose it. */
+export class ReplicationUnconfirmedError extends Error {
+  readonly ambiguous = true;
+  constructor(
+    readonly acked: number,
+    readonly wanted: number,
+  ) {
+    super(`admission reached ${acked} of ${wanted} replicas in time`);
+    this.name = 'ReplicationUnconfirmedError';
+  }
+}
+
+/** SADD takes many members per call; chunks keep script argument lists moderate. */
+const CHUNK = 5_000;
+
+export class Gate {
+  private readonly r: Redis & GateCommands;
+  private readonly waitReplicas: number;
+  private readonly waitTimeoutMs: number;
+
+  constructor(
+    redis: Redis,
+    private readonly hooks: GateHooks = {},
+    opts: GateOptions = {},
+  ) {
+    redis.defineCommand('couponAdmit', { numberOfKeys: 3, lua: ADMIT });
+    redis.defineCommand('couponRelease', { numberOfKeys: 3, lua: RELEASE });
+    redis.defineCommand('couponLoad', { numberOfKeys: 3, lua: LOAD });
+    redis.defineCommand('couponRebuildBegin', { numberOfKeys: 4, lua: REBUILD_BEGIN });
+    redis.defineCommand('couponRebuildAddUsers', { numberOfKeys: 4, lua: REBUILD_ADD_USERS });
+    redis.defineCommand('couponRebuildOpen', { numberOfKeys: 4, lua: REBUILD_OPEN });
+    this.r = redis as Redis & GateCommands;
+    this.waitReplicas = opts.waitReplicas ?? 0;
+    this.waitTimeoutMs = opts.waitTimeoutMs ?? 200;
+  }
+
+  /** One decision in one script call (no WAIT: the issuer decides through admitMany). */
+  async admit(couponId: number, userId: number): Promise<IssueOutcome> {
+    const outcome = this.decided(await this.r.couponAdmit(...gateKeys(couponId), userId));
+    if (outcome instanceof Error) throw outcome;
+    return outcome;
+  }
+
+  /**
+   * Decides many requests in one pipeline: one write and one read on the Redis connection for the
+   * whole batch. Each script still runs atomically; an item whose script failed gets its Error.
+   * With waitReplicas, one WAIT closes the pipeline (same round trip); if it saw fewer replicas,
+   * every admission of the batch gets a ReplicationUnconfirmedError (ambiguous: the slot stays taken).
+   */
+  async admitMany(
+    items: ReadonlyArray<{ couponId: number; userId: number }>,
+  ): Promise<Array<IssueOutcome | Error>> {
+    const pipe = this.r.pipeline() as unknown as GatePipeline;
+    for (const it of items) pipe.couponAdmit(...gateKeys(it.couponId), it.userId);
+    if (this.waitReplicas > 0) pipe.wait(this.waitReplicas, this.waitTimeoutMs);
+    const replies = await pipe.exec();
+    const outcomes = items.map((_, i) => {
+      const [err, code] = replies?.[i] ?? [new Error('no reply from the gate'), undefined];
+      return err ?? this.decided(code);
+    });
+    if (this.waitReplicas === 0) return outcomes;
+    const [err, acked] = replies?.[items.length] ?? [new Error('no reply to WAIT'), undefined];
+    const n = err ? -1 : Number(acked);
+    if (n >= this.waitReplicas) return outcomes;
+    const unconfirmed = err ?? new ReplicationUnconfirmedError(Math.max(0, n), this.waitReplicas);
+    const admitted = outcomes.filter((o) => o === 'ISSUED').length;
+    if (admitted > 0) this.hooks.onReplicaWaitShort?.(admitted);
+    return outcomes.map((o) => (o === 'ISSUED' ? unconfirmed : o));
+  }
+
+  /** The admit script's integer as an outcome (counted), or an Error for a code it never returns. */
+  private decided(code: unknown): IssueOutcome | Error {
+    const outcome = ADMIT_OUTCOMES[Number(code)];
+    if (!outcome) return new Error(`gate script returned ${String(code)}`);
+    this.hooks.onAdmit?.(outcome);
+    return outcome;
+  }
+
+  /** Returns true when the user had been admitted and the slot went back to stock. */
+  async release(couponId: number, userId: number): Promise<boolean> {
+    return Number(await this.r.couponRelease(...gateKeys(couponId), userId)) === 1;
+  }
+
+  /**
+   * Loads a new coupon's gate. `admitted` are users who already hold the coupon;
+   * remaining = quantity − admitted. A lost gate is rebuilt with rebuildGate, never with this.
+   */
+  async load(c: GateCoupon, admitted: readonly number[] = []): Promise<void> {
+    const remaining = Math.max(0, c.quantity - new Set(admitted).size);
+    const keys = gateKeys(c.id);
+    const head = admitted.slice(0, CHUNK);
+    await this.r.couponLoad(
+      ...keys,
+      c.quantity,
+      c.opensAt.getTime(),
+      c.closesAt.getTime(),
+      remaining,
+      ...head,
+    );
+    for (let i = CHUNK; i < admitted.length; i += CHUNK) {
+      await this.r.sadd(keys[2], ...admitted.slice(i, i + CHUNK));
+    }
+  }
+
+  /**
+   * Writes a rebuilt gate while the rebuild lock holds `token`: users first, stock and meta last.
+   * Returns 'loaded', 'present' (a gate exists and force is off: nothing changed) or 'lock lost'
+   * (the lock expired or changed hands: the gate stays closed for the next rebuild).
+   */
+  async rebuild(
+    c: GateCoupon,
+    admitted: readonly number[],
+    token: string,
+    force = false,
+  ): Promise<'loaded' | 'present' | 'lock lost'> {
+    const keys: LockedKeys = [...gateKeys(c.id), gateLockKey(c.id)];
+    const begun = Number(await this.r.couponRebuildBegin(...keys, token, force ? 'force' : ''));
+    if (begun !== 1) return begun === 0 ? 'present' : 'lock lost';
+    const users = [...new Set(admitted)];
+    for (let i = 0; i < users.length; i += CHUNK) {
+      const ok = await this.r.couponRebuildAddUsers(...keys, token, ...users.slice(i, i + CHUNK));
+      if (Number(ok) !== 1) return 'lock lost';
+    }
+    const remaining = Math.max(0, c.quantity - users.length);
+    const meta = [c.quantity, c.opensAt.getTime(), c.closesAt.getTime(), remaining];
+    const opened = await this.r.couponRebuildOpen(...keys, token, ...meta);
+    return Number(opened) === 1 ? 'loaded' : 'lock lost';
+  }
+
+  async state(couponId: number): Promise<GateState | undefined> {
+    const [meta, stock, users] = gateKeys(couponId);
+    const [q, left, n] = await Promise.all([
+      this.r.hget(meta, 'quantity'),
+      this.r.get(stock),
+      this.r.scard(users),
+    ]);
+    if (q === null) return undefined;
+    return { quantity: Number(q), remaining: Number(left ?? 0), admitted: n };
+  }
+
+  isAdmitted(couponId: number, userId: number): Promise<boolean> {
+    return this.r.sismember(gateKeys(couponId)[2], userId).then((n) => n === 1);
+  }
+
+  admittedUsers(couponId: number): Promise<number[]> {
+    return this.r.smembers(gateKeys(couponId)[2]).then((m) => m.map(Number));
+  }
+}

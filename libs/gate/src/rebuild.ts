@@ -1,0 +1,165 @@
+import { couponIssuedEvent, DLT_HEADERS, type DltReason, type TopicNames } from '@coupon/contracts';
+import { type DbPool, findCoupon, issuedUserIds } from '@coupon/db';
+import type { Redis } from 'ioredis';
+import type { Admin, Kafka, KafkaMessage } from 'kafkajs';
+import { countAdmitted } from './admitted.js';
+import type { Gate } from './gate.js';
+import { header, type Range, rangesFromGroup, readRanges } from './kafka-read.js';
+import { acquireGateLock } from './lock.js';
+import { gateSnapshot } from './snapshot.js';
+
+export interface RebuildDeps {
+  pool: DbPool;
+  redis: Redis;
+  gate: Gate;
+  kafka: Kafka;
+  /** Connected. */
+  admin: Admin;
+  topics: TopicNames;
+  signal?: AbortSignal;
+}
+
+export interface RebuildOptions {
+  couponId: number;
+  /** Compute only; change nothing (takes no lock). */
+  dryRun?: boolean;
+  /** Rebuild although a gate is present (its admitted users are kept). */
+  force?: boolean;
+  /** How long the rebuild lock lives if its holder dies; the rebuild must finish within it. */
+  lockTtlMs?: number;
+}
+
+export interface RebuildResult {
+  couponId: number;
+  dryRun: boolean;
+  quantity: number;
+  /** Users with a row. */
+  persisted: number;
+  /** Users whose event is in the main topic beyond the persister's committed offsets, without a row yet. */
+  inFlight: number;
+  /** Users whose event sits in the DLT (holding its slot), without a row: a replay will bring them in. */
+  inDlt: number;
+  /** Users the gate already held (only with force). */
+  kept: number;
+  admitted: number;
+  remaining: number;
+}
+
+/** Another rebuild of this coupon holds the lock: try again later (meanwhile the coupon answers 503). */
+export class GateLockedError extends Error {
+  constructor(readonly couponId: number) {
+    super(`coupon ${couponId}: a rebuild of its gate is already under way`);
+    this.name = 'GateLockedError';
+  }
+}
+
+/** The coupon has a gate: nothing to rebuild (someone else did, or it was never lost). */
+export class GatePresentError extends Error {
+  constructor(
+    readonly couponId: number,
+    detail = '',
+  ) {
+    super(`coupon ${couponId} has a gate${detail}`);
+    this.name = 'GatePresentError';
+  }
+}
+
+/**
+ * DLT reasons whose entries hold no slot: MySQL refused the row (the quantity was reached there),
+ * so the user was never issued and a replay would be refused again.
+ */
+const SLOTLESS_DLT_REASONS: ReadonlySet<string> = new Set<DltReason>(['OVER_QUANTITY']);
+
+/** The default lock TTL: far longer than a rebuild takes (a few seconds of Kafka reads). */
+export const GATE_LOCK_TTL_MS = 60_000;
+
+/**
+ * Rebuilds a coupon's lost gate under its lock (the one implementation, used by the issuer's
+ * self-healing and by `coupon-ops rewarm`). See countAdmitted for the arithmetic.
+ * The persister's committed offsets are read before the rows: an event committed in between is
+ * then in the rows, and one not yet committed is in the range read afterwards, so none is missed.
+ * While the gate is missing the admit script answers COUPON_NOT_FOUND, so nobody is admitted meanwhile.
+ * Events still being produced when the gate was lost must have settled (the producer's delivery
+ * timeout) before this runs, or they are missed: the issuer waits for that; an operator should too.
+ */
+export async function rebuildGate(deps: RebuildDeps, opts: RebuildOptions): Promise<RebuildResult> {
+  const { couponId } = opts;
+  const coupon = await findCoupon(deps.pool, couponId);
+  if (!coupon) throw new Error(`coupon ${couponId} does not exist in the database`);
+  const lock = opts.dryRun
+    ? undefined
+    : await acquireGateLock(deps.redis, couponId, opts.lockTtlMs ?? GATE_LOCK_TTL_MS);
+  if (!opts.dryRun && !lock) throw new GateLockedError(couponId);
+  try {
+    const current = await gateSnapshot(deps.redis, couponId);
+    if (current && !opts.force) {
+      throw new GatePresentError(
+        couponId,
+        ` (remaining ${current.remaining}, admitted ${current.admitted.length}); ` +
+          'rewarm rebuilds a lost gate: use reconcile for drift, or --force to rebuild keeping its users',
+      );
+    }
+    const inFlightRanges = await rangesFromGroup(deps.admin, deps.topics.issued, deps.topics.persisterGroup);
+    const rows = await issuedUserIds(deps.pool, couponId);
+    const inFlight = await usersIn(deps, deps.topics.issued, inFlightRanges, couponId);
+    const dltRanges = await rangesFromGroup(deps.admin, deps.topics.issuedDlt, undefined);
+    const inDlt = await usersIn(deps, deps.topics.issuedDlt, dltRanges, couponId);
+    const count = countAdmitted({
+      quantity: coupon.quantity,
+      rows,
+      inFlight,
+      inDlt,
+      kept: current?.admitted,
+    });
+    if (lock) {
+      const done = await deps.gate.rebuild(coupon, count.admitted, lock.token, opts.force);
+      if (done === 'present') throw new GatePresentError(couponId);
+      if (done === 'lock lost')
+        throw new Error(`coupon ${couponId}: rebuild lock expired before the gate was loaded`);
+    }
+    const { admitted: _users, ...figures } = count;
+    return {
+      couponId,
+      dryRun: opts.dryRun ?? false,
+      quantity: coupon.quantity,
+      ...figures,
+      admitted: count.admitted.length,
+    };
+  } finally {
+    await lock?.release().catch(() => false);
+  }
+}
+
+/** The event a record carries, if it parses with the current schema. */
+function eventOf(m: KafkaMessage) {
+  try {
+    const e = couponIssuedEvent.safeParse(JSON.parse(m.value?.toString('utf8') ?? ''));
+    return e.success ? e.data : undefined;
+  } catch {
+    return undefined; // not JSON: the persister sends it to the DLT; it admits nobody
+  }
+}
+
+async function usersIn(
+  deps: RebuildDeps,
+  topic: string,
+  ranges: Range[],
+  couponId: number,
+): Promise<Set<number>> {
+  const users = new Set<number>();
+  const dlt = topic === deps.topics.issuedDlt;
+  await readRanges(deps.kafka, {
+    topic,
+    ranges,
+    signal: deps.signal,
+    onBatch: async ({ messages }) => {
+      for (const m of messages) {
+        if (dlt && SLOTLESS_DLT_REASONS.has(header(m.headers, DLT_HEADERS.reason) ?? '')) continue;
+        const e = eventOf(m);
+        if (e?.couponId === couponId) users.add(e.userId);
+      }
+      return undefined;
+    },
+  });
+  return users;
+}

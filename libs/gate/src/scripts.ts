@@ -1,0 +1,85 @@
+// The gate's Lua scripts. Every script touches only keys of one coupon (one hash tag, see
+// contracts/src/keys.ts), so each runs atomically on one Redis Cluster slot.
+
+// One script decides atomically; check-then-act in separate calls over-issues.
+// Returns an integer (ioredis 6 speaks RESP3): index into ADMIT_OUTCOMES.
+// KEYS: meta, stock, users. ARGV: userId.
+export const ADMIT = `
+local meta = redis.call('HMGET', KEYS[1], 'opensAt', 'closesAt')
+if not meta[1] then return 3 end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if now < tonumber(meta[1]) or now >= tonumber(meta[2]) then return 4 end
+if redis.call('SISMEMBER', KEYS[3], ARGV[1]) == 1 then return 1 end
+local left = tonumber(redis.call('GET', KEYS[2]) or '0')
+if left <= 0 then return 2 end
+redis.call('DECR', KEYS[2])
+redis.call('SADD', KEYS[3], ARGV[1])
+return 0
+`;
+
+// Gives a slot back after a definite produce failure. Only if the user was admitted.
+export const RELEASE = `
+if redis.call('SREM', KEYS[3], ARGV[1]) == 1 then
+  redis.call('INCR', KEYS[2])
+  return 1
+end
+return 0
+`;
+
+// Loads a new coupon's gate: meta, stock, and the given users.
+// KEYS: meta, stock, users. ARGV: quantity, opensAt, closesAt, remaining, users...
+export const LOAD = `
+redis.call('DEL', KEYS[2], KEYS[3])
+redis.call('HSET', KEYS[1], 'quantity', ARGV[1], 'opensAt', ARGV[2], 'closesAt', ARGV[3])
+redis.call('SET', KEYS[2], ARGV[4])
+for i = 5, #ARGV do redis.call('SADD', KEYS[3], ARGV[i]) end
+return 1
+`;
+
+// A rebuild in steps, fenced by the rebuild lock (KEYS[4] must still hold this rebuild's token):
+// BEGIN closes the gate (meta gone: the admit script answers COUPON_NOT_FOUND) and empties its users,
+// ADD_USERS fills them in chunks, OPEN sets stock and meta last, so nobody is admitted against a
+// half-loaded set. Without `force` BEGIN refuses a gate that exists (someone rebuilt it meanwhile).
+// BEGIN returns 1, 0 when a gate exists, -1 when the lock is not ours; ADD_USERS and OPEN 1 or -1.
+// KEYS: meta, stock, users, lock.
+export const REBUILD_BEGIN = `
+if redis.call('GET', KEYS[4]) ~= ARGV[1] then return -1 end
+if ARGV[2] ~= 'force' and redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+return 1
+`;
+
+export const REBUILD_ADD_USERS = `
+if redis.call('GET', KEYS[4]) ~= ARGV[1] then return -1 end
+for i = 2, #ARGV do redis.call('SADD', KEYS[3], ARGV[i]) end
+return 1
+`;
+
+// ARGV: token, quantity, opensAt, closesAt, remaining.
+export const REBUILD_OPEN = `
+if redis.call('GET', KEYS[4]) ~= ARGV[1] then return -1 end
+redis.call('SET', KEYS[2], ARGV[5])
+redis.call('HSET', KEYS[1], 'quantity', ARGV[2], 'opensAt', ARGV[3], 'closesAt', ARGV[4])
+return 1
+`;
+
+// Adds users that hold a row to the admitted set and lowers stock to quantity − admitted (never
+// below 0, never raised: more stock than that would let the gate over-issue, less only under-issues
+// and is reported for an operator). Refuses when the gate is gone: that is rewarm's job.
+export const ADOPT = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+local q = tonumber(redis.call('HGET', KEYS[1], 'quantity'))
+local added = 0
+for i = 1, #ARGV do added = added + redis.call('SADD', KEYS[3], ARGV[i]) end
+local want = math.max(0, q - redis.call('SCARD', KEYS[3]))
+if tonumber(redis.call('GET', KEYS[2]) or '0') > want then redis.call('SET', KEYS[2], want) end
+return added
+`;
+
+// Releases a lock only if it still holds our token (a lock that expired and was taken by another
+// holder is not ours to delete).
+export const UNLOCK = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;

@@ -1,0 +1,86 @@
+import { GateLockedError, GatePresentError, type RebuildResult } from '@coupon/gate';
+import { createLogger } from '@coupon/kit';
+import { describe, expect, it } from 'vitest';
+import { GateHealer, type HealerDeps } from './heal.js';
+
+const log = createLogger('test', 'silent');
+const result = (couponId: number): RebuildResult => ({
+  couponId,
+  dryRun: false,
+  quantity: 10,
+  persisted: 4,
+  inFlight: 1,
+  inDlt: 0,
+  kept: 0,
+  admitted: 5,
+  remaining: 5,
+});
+
+/** A healer whose rebuild answers from a script of outcomes, recording when each call came. */
+function healer(script: Array<'ok' | 'locked' | 'present' | Error>, o: Partial<HealerDeps> = {}) {
+  const calls: number[] = [];
+  const counted: boolean[] = [];
+  const t0 = Date.now();
+  const h = new GateHealer({
+    settleMs: 100,
+    retryMs: 20,
+    log,
+    hooks: { onRebuild: (ok) => counted.push(ok) },
+    rebuild: async (couponId) => {
+      calls.push(Date.now() - t0);
+      const next = script.shift() ?? 'ok';
+      if (next === 'locked') throw new GateLockedError(couponId);
+      if (next === 'present') throw new GatePresentError(couponId);
+      if (next instanceof Error) throw next;
+      return result(couponId);
+    },
+    ...o,
+  });
+  return { h, calls, counted };
+}
+
+const settled = async (h: GateHealer, id: number) => {
+  while (h.healing(id)) await new Promise((r) => setTimeout(r, 5));
+};
+
+describe('GateHealer', () => {
+  it('happy: waits the settle time before reading, rebuilds once however many requests saw the loss', async () => {
+    const { h, calls, counted } = healer(['ok']);
+    h.gateLost(7);
+    h.gateLost(7);
+    expect(h.healing(7)).toBe(true);
+    expect(h.healing(8)).toBe(false);
+    await settled(h, 7);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toBeGreaterThanOrEqual(95);
+    expect(counted).toEqual([true]);
+  });
+
+  it('error: lock held elsewhere → keeps healing (503s) and retries; done once the other holder rebuilt it', async () => {
+    const { h, calls, counted } = healer(['locked', 'locked', 'present']);
+    h.gateLost(7);
+    await new Promise((r) => setTimeout(r, 110));
+    expect(h.healing(7)).toBe(true);
+    await settled(h, 7);
+    expect(calls).toHaveLength(3);
+    expect(counted).toEqual([]); // not ours: no rebuild counted
+  });
+
+  it('error: a failed rebuild is counted and retried until it succeeds', async () => {
+    const { h, calls, counted } = healer([new Error('kafka down'), 'ok']);
+    h.gateLost(7);
+    await settled(h, 7);
+    expect(calls).toHaveLength(2);
+    expect(counted).toEqual([false, true]);
+  });
+
+  it('happy: stop abandons the wait; no rebuild afterwards, no new healing', async () => {
+    const { h, calls } = healer(['ok'], { settleMs: 10_000 });
+    h.gateLost(7);
+    await h.stop();
+    expect(h.healing(7)).toBe(false);
+    h.gateLost(8);
+    expect(h.healing(8)).toBe(false);
+    expect(calls).toHaveLength(0);
+  });
+});
