@@ -44,7 +44,12 @@ export interface LimiterStats {
   toShared: number;
 }
 
-const SHARED_TIMEOUT_MS = 250;
+/**
+ * A lease waits this long for Redis before the fallback decides: paid once per outage by the
+ * requests that wait on that lease. Not shorter: a timer due during a stall of the event loop fires
+ * before the answer that arrived meanwhile is read, and would switch for nothing.
+ */
+const SHARED_TIMEOUT_MS = 500;
 const PROBE_INTERVAL_MS = 500;
 
 class SharedTimeout extends Error {
