@@ -86,15 +86,18 @@ describe('shared rate limiter: its keys lost from Redis', () => {
 
   it('error: keys deleted mid-traffic → no 5xx, 202/409 again within 2 s, re-created by bottleneck itself', async () => {
     const coupon = await sys.admin.createCoupon(1_000_000);
+    // The issuer's first produce connects to Kafka: out of the way before the clock matters.
+    for (const u of userIds(2)) expect((await issue(sys.url, u, coupon.id)).status).toBe(202);
     const load = traffic(sys.url, coupon.id, 16);
-    await sleep(700);
+    const warm = Date.now() + 10_000;
+    while (load.answers.filter(decided).length < 50 && Date.now() < warm) await sleep(20);
     const before = load.answers.filter(decided).length;
     expect(await dropLimiterKeys()).toBeGreaterThan(0);
     const droppedAt = Date.now();
     await sleep(2_000);
     const answers = await load.stop();
 
-    expect(before, JSON.stringify(tally(answers))).toBeGreaterThan(0);
+    expect(before, JSON.stringify(tally(answers))).toBeGreaterThanOrEqual(50);
     expect(fiveXx(answers), JSON.stringify(tally(answers))).toEqual([]);
     const after = answers.filter((a) => a.sentAt >= droppedAt);
     const firstDecided = after.find(decided);
@@ -125,7 +128,7 @@ describe('shared rate limiter: Redis unreachable', () => {
       gatewayEnv: {
         REDIS_URL: viaProxy.toString(), // the gateway's Redis is the limiter's alone; the issuer's is direct
         RATE_LIMIT_SHARED: 'true',
-        RATE_LIMIT_PER_SEC: '20',
+        RATE_LIMIT_PER_SEC: '10',
         RATE_LIMIT_BURST: '30',
       },
     });
@@ -144,13 +147,14 @@ describe('shared rate limiter: Redis unreachable', () => {
     expect(await mode(sys.url)).toBe(1);
 
     await proxy.refuse();
-    // 150 at once against a bucket of 30 (+2 per 100 ms): the fallback bucket admits about its burst.
+    // 150 at once against a bucket of 30 (+1 per 100 ms): the fallback bucket admits about its burst,
+    // a little more if a busy machine spreads the 150 over a second or two.
     const cut = await Promise.all(users.slice(5, 155).map((u) => issue(sys.url, u, coupon.id)));
     const t = tally(cut);
     expect(fiveXx(cut), JSON.stringify(t)).toEqual([]);
-    expect(t['429 RATE_LIMITED'] ?? 0, JSON.stringify(t)).toBeGreaterThanOrEqual(80);
+    expect(t['429 RATE_LIMITED'] ?? 0, JSON.stringify(t)).toBeGreaterThanOrEqual(70);
     expect(t['202'] ?? 0, JSON.stringify(t)).toBeGreaterThanOrEqual(10);
-    expect(t['202'] ?? 0, JSON.stringify(t)).toBeLessThanOrEqual(70);
+    expect(t['202'] ?? 0, JSON.stringify(t)).toBeLessThanOrEqual(80);
     expect(cut.find((a) => a.status === 429)?.headers.get('retry-after')).toBe('1');
     expect(await mode(sys.url)).toBe(2);
     expect(await switches(sys.url, 'fallback')).toBe(1);
@@ -168,7 +172,6 @@ describe('shared rate limiter: Redis unreachable', () => {
     while ((await mode(sys.url)) !== 1 && Date.now() - backAt < 8_000) await sleep(100);
     expect(await mode(sys.url)).toBe(1);
     expect(await switches(sys.url, 'shared')).toBe(1);
-    await sleep(1_600); // the shared bucket refills to its burst
     const after = await Promise.all(users.slice(165, 175).map((u) => issue(sys.url, u, coupon.id)));
     expect(tally(after)).toEqual({ '202': 10 });
     expect(await switches(sys.url, 'fallback')).toBe(1);
