@@ -1,7 +1,8 @@
-import { createRedis } from '@coupon/kit';
+import { gatewayEnv, startGateway } from '@coupon/gateway';
+import { createLogger, createRedis } from '@coupon/kit';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Answer, infra, issue, type System, startSystem, tally, userIds } from './harness.js';
+import { type Answer, baseEnv, infra, issue, type System, startSystem, tally, userIds } from './harness.js';
 import { FaultProxy } from './proxy.js';
 
 // The gateway's token bucket shared through Redis (RATE_LIMIT_SHARED=true, bottleneck's Redis
@@ -117,16 +118,18 @@ describe('shared rate limiter: its keys lost from Redis', () => {
 describe('shared rate limiter: Redis unreachable', () => {
   let sys: System;
   let proxy: FaultProxy;
+  let proxied: string;
   beforeAll(async () => {
     await dropLimiterKeys();
     const direct = new URL(infra().REDIS_URL);
     proxy = await new FaultProxy(Number(direct.port)).start();
     const viaProxy = new URL(direct);
     viaProxy.port = String(proxy.port);
+    proxied = viaProxy.toString();
     sys = await startSystem({
       persister: false,
       gatewayEnv: {
-        REDIS_URL: viaProxy.toString(), // the gateway's Redis is the limiter's alone; the issuer's is direct
+        REDIS_URL: proxied, // the gateway's Redis is the limiter's alone; the issuer's is direct
         RATE_LIMIT_SHARED: 'true',
         RATE_LIMIT_PER_SEC: '10',
         RATE_LIMIT_BURST: '30',
@@ -175,5 +178,34 @@ describe('shared rate limiter: Redis unreachable', () => {
     const after = await Promise.all(users.slice(165, 175).map((u) => issue(sys.url, u, coupon.id)));
     expect(tally(after)).toEqual({ '202': 10 });
     expect(await switches(sys.url, 'fallback')).toBe(1);
+  });
+
+  it('error: a gateway started while its Redis is unreachable serves from the fallback, then shares once Redis is up', async () => {
+    const coupon = await sys.admin.createCoupon(1_000);
+    await proxy.refuse();
+    const gw = await startGateway(
+      gatewayEnv.parse(
+        baseEnv({
+          ISSUER_URL: `http://127.0.0.1:${sys.issuer.port}`,
+          HOST: '127.0.0.1',
+          REDIS_URL: proxied,
+          RATE_LIMIT_SHARED: 'true',
+        }),
+      ),
+      createLogger('gateway', 'silent'),
+    );
+    try {
+      const during = await Promise.all(userIds(5).map((u) => issue(gw.url, u, coupon.id)));
+      expect(tally(during)).toEqual({ '202': 5 });
+      expect(await mode(gw.url)).toBe(2);
+      await proxy.accept();
+      const backAt = Date.now();
+      while ((await mode(gw.url)) !== 1 && Date.now() - backAt < 8_000) await sleep(100);
+      expect(await mode(gw.url)).toBe(1);
+      const after = await Promise.all(userIds(5).map((u) => issue(gw.url, u, coupon.id)));
+      expect(tally(after)).toEqual({ '202': 5 });
+    } finally {
+      await gw.stop();
+    }
   });
 });

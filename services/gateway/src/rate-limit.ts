@@ -199,7 +199,9 @@ export class RateLimiter {
   private probe(): void {
     if (this.probing || !this.newShared) return;
     if (this.sharedBroken) {
-      // Its start-up (bottleneck's init script) failed for good: build it again.
+      // Its start-up (bottleneck's init script) failed for good: build it again on the same
+      // connection. The old one's unsubscribe may drop the channel both listen on; its messages only
+      // wake queued jobs, and this bucket never queues any.
       void this.shared?.disconnect(false).catch(() => undefined);
       this.sharedBroken = false;
       this.shared = this.watchReady(this.newShared());
