@@ -3,6 +3,7 @@ import { createRegistry, type Env, fail, type Registry } from '@coupon/kit';
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { createGatewayMetrics, issueResult } from './metrics.js';
+import type { LimiterMode } from './rate-limit.js';
 
 async function value(
   registry: Registry,
@@ -86,5 +87,32 @@ describe('createGatewayMetrics', () => {
     expect(await to('open')).toBe(2);
     expect(await to('half_open')).toBe(2);
     expect(await to('closed')).toBe(1);
+  });
+
+  it('happy: the limiter mode and its fallback decisions are read on scrape, and the series exist from the start', async () => {
+    const m = createGatewayMetrics(createRegistry('gateway', { defaultMetrics: false }));
+    const decisions = (d: string) =>
+      value(m.registry, 'rate_limiter_fallback_decisions_total', { decision: d });
+    const switches = (to: string) => value(m.registry, 'rate_limiter_mode_switches_total', { to });
+    const mode = () => value(m.registry, 'rate_limiter_mode', {});
+    expect(await decisions('admitted')).toBe(0);
+    expect(await switches('fallback')).toBe(0);
+    const limiter = {
+      mode: 'shared' as LimiterMode,
+      stats: { fallbackAdmitted: 0, fallbackRejected: 0, toFallback: 0, toShared: 0 },
+    };
+    m.watchLimiter(limiter);
+    expect(await mode()).toBe(1);
+    limiter.mode = 'fallback';
+    Object.assign(limiter.stats, { fallbackAdmitted: 40, fallbackRejected: 7, toFallback: 1 });
+    expect(await mode()).toBe(2);
+    expect(await decisions('admitted')).toBe(40);
+    expect(await decisions('rejected')).toBe(7);
+    Object.assign(limiter.stats, { fallbackAdmitted: 45, toShared: 1 });
+    limiter.mode = 'shared';
+    expect(await decisions('admitted')).toBe(45); // a counter: caught up, not added twice
+    expect(await switches('fallback')).toBe(1);
+    expect(await switches('shared')).toBe(1);
+    expect(await mode()).toBe(1);
   });
 });

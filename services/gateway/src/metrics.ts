@@ -1,6 +1,7 @@
 import type { ErrorCode } from '@coupon/contracts';
 import { Counter, createRegistry, type Env, Gauge, type Registry } from '@coupon/kit';
 import type { MiddlewareHandler } from 'hono';
+import { LIMITER_MODES, type LimiterMode, type LimiterStats } from './rate-limit.js';
 
 /** What the edge answered to POST /coupons/{userId}/issue-async. Closed set: dashboards and alerts filter on it. */
 export const ISSUE_RESULTS = [
@@ -43,12 +44,20 @@ export interface BreakerLike {
   on(event: 'open' | 'halfOpen' | 'close', listener: () => void): unknown;
 }
 
+/** The slice of the rate limiter the metrics read. */
+export interface LimiterLike {
+  readonly mode: LimiterMode;
+  readonly stats: Readonly<LimiterStats>;
+}
+
 export interface GatewayMetrics {
   registry: Registry;
   /** Counts issue results; mount on the issue route only. */
   issueResults: MiddlewareHandler<Env>;
   /** Exposes a breaker's state (read on scrape) and counts its transitions. */
   watchBreaker(name: string, breaker: BreakerLike): void;
+  /** Exposes where the rate limiter's bucket lives and what its fallback decided (read on scrape). */
+  watchLimiter(limiter: LimiterLike): void;
 }
 
 export function createGatewayMetrics(registry: Registry = createRegistry('gateway')): GatewayMetrics {
@@ -92,6 +101,50 @@ export function createGatewayMetrics(registry: Registry = createRegistry('gatewa
     registers: [registry],
   });
 
+  let limiter: LimiterLike | undefined;
+  new Gauge({
+    name: 'rate_limiter_mode',
+    help: 'Where the token bucket lives, read on scrape: 0 per instance (RATE_LIMIT_SHARED=false), 1 shared in Redis, 2 per-instance fallback while the shared bucket fails.',
+    registers: [registry],
+    collect() {
+      if (limiter) this.set(LIMITER_MODES[limiter.mode]);
+    },
+  });
+  // Counters the limiter keeps as plain numbers (nothing on its hot path), brought up to date on
+  // scrape. Children pre-bound at 0, like the results above.
+  const decisions = new Counter({
+    name: 'rate_limiter_fallback_decisions_total',
+    help: 'Issue requests the per-instance fallback bucket decided while the shared bucket in Redis failed: admitted, or rejected with 429.',
+    labelNames: ['decision'] as const,
+    registers: [registry],
+    collect: () => {
+      if (!limiter) return;
+      catchUp(fallbackAdmitted, 'admitted', limiter.stats.fallbackAdmitted);
+      catchUp(fallbackRejected, 'rejected', limiter.stats.fallbackRejected);
+    },
+  });
+  const switches = new Counter({
+    name: 'rate_limiter_mode_switches_total',
+    help: 'Switches of the shared rate limiter to the per-instance fallback bucket (to="fallback") and back (to="shared").',
+    labelNames: ['to'] as const,
+    registers: [registry],
+    collect: () => {
+      if (!limiter) return;
+      catchUp(toFallback, 'fallback', limiter.stats.toFallback);
+      catchUp(toShared, 'shared', limiter.stats.toShared);
+    },
+  });
+  const fallbackAdmitted = decisions.labels('admitted');
+  const fallbackRejected = decisions.labels('rejected');
+  const toFallback = switches.labels('fallback');
+  const toShared = switches.labels('shared');
+  for (const c of [fallbackAdmitted, fallbackRejected, toFallback, toShared]) c.inc(0);
+  const seen = { admitted: 0, rejected: 0, fallback: 0, shared: 0 };
+  const catchUp = (child: Counter.Internal, key: keyof typeof seen, now: number) => {
+    if (now > seen[key]) child.inc(now - seen[key]);
+    seen[key] = now;
+  };
+
   return {
     registry,
     issueResults: async (c, next) => {
@@ -111,6 +164,9 @@ export function createGatewayMetrics(registry: Registry = createRegistry('gatewa
         child.inc(0);
         breaker.on(event, () => child.inc());
       }
+    },
+    watchLimiter(l) {
+      limiter = l;
     },
   };
 }

@@ -31,7 +31,12 @@ export async function startGateway(
   log: Logger = createLogger('gateway', env.LOG_LEVEL),
 ): Promise<RunningGateway> {
   const redis = env.RATE_LIMIT_SHARED ? createRedis({ url: env.REDIS_URL, failFast: false }, log) : undefined;
-  const limiter = new RateLimiter({ perSecond: env.RATE_LIMIT_PER_SEC, burst: env.RATE_LIMIT_BURST, redis });
+  const limiter = new RateLimiter({
+    perSecond: env.RATE_LIMIT_PER_SEC,
+    burst: env.RATE_LIMIT_BURST,
+    redis,
+    log,
+  });
   const issuer = new IssuerClient({
     url: env.ISSUER_URL,
     token: env.INTERNAL_TOKEN,
@@ -48,6 +53,7 @@ export async function startGateway(
   issuer.breaker.on('close', () => log.info({ breaker: 'issuer' }, 'circuit breaker closed'));
   const metrics = createGatewayMetrics();
   metrics.watchBreaker('issuer', issuer.breaker);
+  metrics.watchLimiter(limiter);
 
   const shutdown = new Shutdown(log, env.SHUTDOWN_TIMEOUT_MS);
   const app = createApp({
