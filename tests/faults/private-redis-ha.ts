@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,13 +29,39 @@ async function portFree(port: number): Promise<boolean> {
 /** The first of `n` consecutive free ports (the stack numbers its nodes and Sentinels from a base). */
 async function freeRun(n: number): Promise<number> {
   for (let i = 0; i < 200; i++) {
-    const base = 20_000 + Math.floor(Math.random() * 30_000);
+    // below the ephemeral range (32768+), where outgoing connections would take ports meanwhile
+    const base = 20_000 + Math.floor(Math.random() * 12_000);
     let ok = true;
     for (let p = base; p < base + n && ok; p++) ok = await portFree(p);
     if (ok) return base;
   }
   throw new Error(`no ${n} consecutive free ports`);
 }
+
+/**
+ * The stack detaches its daemons (own session), so a test process that dies without stop() would
+ * leave them running: kill whatever the live topologies' pid files name when it exits.
+ */
+const live = new Set<string>();
+process.once('exit', () => {
+  for (const home of live) {
+    const run = join(home, 'run');
+    const pids = (() => {
+      try {
+        return readdirSync(run).filter((name) => name.endsWith('.pid'));
+      } catch {
+        return [];
+      }
+    })();
+    for (const name of pids) {
+      try {
+        process.kill(Number(readFileSync(join(run, name), 'utf8')), 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
+});
 
 /**
  * A private Redis primary + 2 replicas + 3 Sentinels, started by the same implementation users run
@@ -60,6 +86,7 @@ export class RedisHa {
     const sentinelBase = await freeRun(3);
     const proxy = o.proxied ? await new FaultProxy(nodeBase).start() : undefined;
     const ha = new RedisHa(nodeBase, sentinelBase, o.db ?? 0, proxy);
+    live.add(ha.home);
     try {
       await ha.stack('up', ...NODES, ...SENTINELS);
     } catch (err) {
@@ -199,6 +226,7 @@ export class RedisHa {
   async stop(): Promise<void> {
     await this.stack('down', ...NODES, ...SENTINELS).catch((err) => console.log(String(err)));
     await this.proxy?.stop();
+    live.delete(this.home);
     rmSync(this.home, { recursive: true, force: true });
   }
 }
