@@ -192,9 +192,14 @@ for (( RHA_I = 1; RHA_I <= REDIS_HA_NODES; RHA_I++ )); do
   done
 done
 # Clients find the primary through the Sentinels: one pair of lines for the six services.
+# (%q would escape the commas: host:port lists need no quoting, anything else gets it)
+rha_export() {
+  if [[ $2 =~ ^[][A-Za-z0-9.:,_-]+$ ]]; then printf 'export %s=%s\n' "$1" "$2"
+  else printf 'export %s=%q\n' "$1" "$2"; fi
+}
 sentinel1_env() {
-  printf 'export REDIS_SENTINELS=%q\n' "$(rha_url)"
-  printf 'export REDIS_SENTINEL_MASTER=%q\n' "$REDIS_HA_MASTER"
+  rha_export REDIS_SENTINELS "$(rha_url)"
+  rha_export REDIS_SENTINEL_MASTER "$REDIS_HA_MASTER"
 }
 unset RHA_I RHA_KIND
 
