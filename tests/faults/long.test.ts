@@ -13,6 +13,7 @@ import {
   redisRestart,
   type Timing,
 } from './scenarios.js';
+import { redisFailover, redisPartition } from './scenarios-ha.js';
 import { flakyNetwork, kafkaOutage, kafkaRestart } from './scenarios-net.js';
 
 /**
@@ -81,6 +82,25 @@ describe.runIf(LONG)('faults under load (long form)', () => {
 
   it('Redis data lost, gates rebuilt by the issuer: sold stock stays sold', async () => {
     await run(await redisLost(tm));
+  });
+
+  it('Redis primary kill -9 behind Sentinel: failover, the services follow, the old primary rejoins as a replica', async () => {
+    const r = await run(await redisFailover(tm, { rejoin: true }));
+    console.log(`[faults] ${r.row.fault}: ${JSON.stringify(r.system.figures)}`);
+    expect(r.system.figures.rejoinedS).toBeGreaterThan(0);
+  });
+
+  it('Redis primary partitioned from Sentinels, replicas and services: it refuses writes, a replica takes over', async () => {
+    const r = await run(await redisPartition({ ...tm, outageMs: 15_000 }));
+    const f = r.system.figures;
+    console.log(`[faults] ${r.row.fault}: ${JSON.stringify(f)}`);
+    // min-replicas-max-lag is 2 s: the isolated primary refuses (NOREPLICAS) within a few seconds, and
+    // from then on takes nothing; what it took before is discarded when it rejoins (never acknowledged).
+    expect(f.refusedS).toBeLessThan(6);
+    expect(f.tookAfterRefusal).toBe(0);
+    expect(f.keptAfterRejoin).toBe(0);
+    expect(f.rejoinedS).toBeGreaterThan(0);
+    expect(r.load.between(r.load.at('cleared')).filter((x) => x.status === 202).length).toBeGreaterThan(0);
   });
 
   it('delayed and cut links between services', async () => {

@@ -48,6 +48,10 @@ export interface FaultRow {
   ambiguous: number;
   /** Rows the gate had forgotten (not in its admitted set) before the repair. */
   forgotten: number;
+  /** From the first 5xx/no answer after the fault began to the last one answered; '-': none. */
+  windowS: string;
+  /** From the fault's start to the last 5xx/no answer (the time to recover); '-': the edge never failed. */
+  faultOkS: string;
   /** From the fault cleared to the last 5xx/no answer; '-' when the edge never failed. */
   edgeRecoverS: string;
   /** From the fault cleared until rows caught up with the 202s answered 1 s earlier. */
@@ -153,13 +157,9 @@ export async function runFault<S extends FaultSystem>(
       spec.drainMs,
     );
     const during = load.between(faultAt, clearedAt);
-    const lastBad = Math.max(
-      -1,
-      ...load
-        .between(faultAt)
-        .filter(unhealthy)
-        .map((s) => s.t + s.ms),
-    );
+    const bad = load.between(faultAt).filter(unhealthy);
+    const lastBad = Math.max(-1, ...bad.map((s) => s.t + s.ms));
+    const firstBad = Math.min(...bad.map((s) => s.t));
     const accepted202 = load.shots.filter((s) => s.status === 202).map((s) => s.t + s.ms);
     const caughtUp = monitor.samples.find(
       ([t, n]) => t >= clearedAt && n >= accepted202.filter((a) => a <= t - 1_000).length,
@@ -177,6 +177,8 @@ export async function runFault<S extends FaultSystem>(
       repaired: sum((a) => a.repaired),
       ambiguous: sum((a) => a.ambiguous),
       forgotten: sum((a) => a.forgotten),
+      windowS: lastBad < 0 ? '-' : ((lastBad - firstBad) / 1_000).toFixed(1),
+      faultOkS: lastBad < 0 ? '-' : ((lastBad - faultAt) / 1_000).toFixed(1),
       edgeRecoverS: lastBad < 0 ? '-' : (Math.max(0, lastBad - clearedAt) / 1_000).toFixed(1),
       rowsRecoverS: caughtUp ? ((caughtUp[0] - clearedAt) / 1_000).toFixed(1) : 'after run',
       violations: accounts.flatMap((a) => a.violations.map((v) => `coupon ${a.couponId}: ${v}`)),
@@ -211,6 +213,8 @@ const COLUMNS: Array<[string, keyof FaultRow]> = [
   ['repaired', 'repaired'],
   ['ambiguous', 'ambiguous'],
   ['forgotten', 'forgotten'],
+  ['5xx window s', 'windowS'],
+  ['fault→ok s', 'faultOkS'],
   ['edge recover s', 'edgeRecoverS'],
   ['rows recover s', 'rowsRecoverS'],
 ];

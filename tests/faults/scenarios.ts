@@ -21,7 +21,7 @@ export interface Basic extends FaultSystem {
 }
 
 /** issuer → persister(s) → gateway, all direct to the dependencies unless env says otherwise. */
-async function basic(
+export async function basic(
   t: Topology,
   o: {
     persisters?: Array<Record<string, string>>;

@@ -12,6 +12,7 @@ import {
   redisRestart,
   type Timing,
 } from './scenarios.js';
+import { redisFailover } from './scenarios-ha.js';
 
 /**
  * The short form of the fault suite (CI): a few faults under a steady load through the gateway,
@@ -78,6 +79,16 @@ describe.skipIf(process.env.FAULTS_LONG === '1')('faults under load (short form)
     // Meanwhile the issuer refused (503) rather than admit against an empty gate.
     const lost = r.load.between(r.load.at('fault'), r.load.at('cleared'));
     expect(lost.filter((s) => s.status === 503).length).toBeGreaterThan(0);
+  });
+
+  it('Redis primary kill -9 behind Sentinel: a replica is promoted, the services follow, every 202 is a row', async () => {
+    const r = await run(await redisFailover({ ...tm }, { rejoin: false }));
+    console.log(`[faults] ${r.row.fault}: ${JSON.stringify(r.system.figures)}`);
+    expect(r.system.figures.promotedS).toBeLessThan(15);
+    // The edge failed for a while (the primary was gone) and answered 202 again soon after the promotion.
+    expect(r.row.during5xx).toBeGreaterThan(0);
+    expect(Number(r.row.faultOkS)).toBeLessThan(20);
+    expect(r.load.between(r.load.at('cleared')).filter((x) => x.status === 202).length).toBeGreaterThan(0);
   });
 });
 

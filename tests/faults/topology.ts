@@ -5,6 +5,9 @@ import { ProcessGroup, type ServiceProcess } from './processes.js';
 /** Addresses of the dependencies one topology uses (the shared stack unless a test brings its own). */
 export interface Deps {
   REDIS_URL: string;
+  /** Set by a test with a private Sentinel-watched Redis (RedisHa): the services find the primary there. */
+  REDIS_SENTINELS?: string;
+  REDIS_SENTINEL_MASTER?: string;
   DATABASE_URL: string;
   KAFKA_BROKERS: string;
   KAFKA_TOPIC_PREFIX: string;
@@ -45,8 +48,9 @@ export class Topology {
   }
 
   env(extra: Record<string, string> = {}): Record<string, string> {
+    const deps = Object.entries(this.deps).filter((e): e is [string, string] => e[1] !== undefined);
     return {
-      ...this.deps,
+      ...Object.fromEntries(deps),
       HOST: '127.0.0.1',
       LOG_LEVEL: process.env.FAULTS_LOG_LEVEL ?? 'info',
       MIGRATE_ON_START: 'false',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseSentinels } from './redis.js';
 
 /**
  * Parses the environment once at start-up. A bad variable stops the process with a message that
@@ -23,8 +24,28 @@ export const commonEnv = {
 };
 
 export const redisEnv = {
-  /** Redis holding the gate (stock and admitted users). Production: appendonly yes, noeviction. */
+  /**
+   * Redis holding the gate (stock and admitted users). Production: appendonly yes, noeviction. With
+   * REDIS_SENTINELS set, only its database number (/N) and credentials are used.
+   */
   REDIS_URL: z.url().default('redis://127.0.0.1:6380'),
+  /**
+   * Comma-separated Sentinels (host:port) that name the current Redis primary and announce its
+   * failovers; empty: REDIS_URL is the Redis itself. `infra/local/stack --ha env` prints them.
+   */
+  REDIS_SENTINELS: z
+    .string()
+    .default('')
+    .transform((s, ctx) => {
+      try {
+        return parseSentinels(s);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    }),
+  /** The primary's name in the Sentinels' configuration (`sentinel monitor <name>`); only with REDIS_SENTINELS. */
+  REDIS_SENTINEL_MASTER: z.string().min(1).default('coupon'),
 };
 
 export const kafkaEnv = {

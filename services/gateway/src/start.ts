@@ -7,6 +7,7 @@ import {
   type Logger,
   listen,
   metricsRoute,
+  redisTarget,
   Shutdown,
 } from '@coupon/kit';
 import { Hono } from 'hono';
@@ -30,7 +31,9 @@ export async function startGateway(
   env: GatewayEnv,
   log: Logger = createLogger('gateway', env.LOG_LEVEL),
 ): Promise<RunningGateway> {
-  const redis = env.RATE_LIMIT_SHARED ? createRedis({ url: env.REDIS_URL, failFast: false }, log) : undefined;
+  const redis = env.RATE_LIMIT_SHARED
+    ? createRedis({ ...redisTarget(env), failFast: false }, log)
+    : undefined;
   const limiter = new RateLimiter({
     perSecond: env.RATE_LIMIT_PER_SEC,
     burst: env.RATE_LIMIT_BURST,

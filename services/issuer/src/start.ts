@@ -10,6 +10,7 @@ import {
   ensureTopics,
   type Logger,
   listen,
+  redisTarget,
   Shutdown,
 } from '@coupon/kit';
 import { createApp } from './app.js';
@@ -37,7 +38,7 @@ export async function startIssuer(
   // An admit script sent just before a connection drop may have run: re-sending it after reconnect would
   // answer ALREADY_ISSUED for the user it just admitted, and no event would be produced. Fail it instead
   // (503, the slot stays taken, reconcile repairs after its grace period).
-  const redis = createRedis({ url: env.REDIS_URL, options: { autoResendUnfulfilledCommands: false } }, log);
+  const redis = createRedis({ ...redisTarget(env), options: { autoResendUnfulfilledCommands: false } }, log);
   const pool = new DbPool(
     {
       url: env.DATABASE_URL,

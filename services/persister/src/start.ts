@@ -9,6 +9,7 @@ import {
   ensureTopics,
   type Logger,
   listen,
+  redisTarget,
   Shutdown,
 } from '@coupon/kit';
 import { createApp } from './app.js';
@@ -41,7 +42,7 @@ export async function startPersister(
     metrics.pool.hooks,
   );
   metrics.pool.watch(pool);
-  const redis = createRedis({ url: env.REDIS_URL }, log);
+  const redis = createRedis(redisTarget(env), log);
   const kafka = createKafka(
     { brokers: env.KAFKA_BROKERS, clientId: `${env.KAFKA_CLIENT_ID}-persister` },
     log,

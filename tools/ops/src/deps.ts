@@ -1,7 +1,7 @@
 import { type TopicNames, topicNames } from '@coupon/contracts';
 import { DbPool } from '@coupon/db';
 import { Gate } from '@coupon/gate';
-import { createKafka, createRedis, waitForRedis } from '@coupon/kit';
+import { createKafka, createRedis, redisTarget, waitForRedis } from '@coupon/kit';
 import type { Redis } from 'ioredis';
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import type { OpsEnv } from './env.js';
@@ -32,7 +32,7 @@ export interface OwnedDeps extends OpsDeps {
 
 export async function createDeps(env: OpsEnv, io: Io, signal?: AbortSignal): Promise<OwnedDeps> {
   // Commands queue while connecting instead of failing: the CLI waits for Redis once, below.
-  const redis = createRedis({ url: env.REDIS_URL, failFast: false });
+  const redis = createRedis({ ...redisTarget(env), failFast: false });
   const pool = new DbPool({ url: env.DATABASE_URL, maximumPoolSize: 4, connectionTimeoutMs: 5_000 });
   const kafka = createKafka({ brokers: env.KAFKA_BROKERS, clientId: `${env.KAFKA_CLIENT_ID}-ops` });
   const admin = kafka.admin();

@@ -2,7 +2,8 @@ import { commonEnv, databaseEnv, kafkaEnv, parseEnv, redisEnv } from '@coupon/ki
 import { z } from 'zod';
 
 /**
- * The same variables as the services, under the same names and developer defaults: REDIS_URL,
+ * The same variables as the services, under the same names and developer defaults: REDIS_URL
+ * (REDIS_SENTINELS and REDIS_SENTINEL_MASTER to find the primary through Sentinel),
  * DATABASE_URL, KAFKA_BROKERS, KAFKA_TOPIC_PREFIX (and KAFKA_CLIENT_ID, LOG_LEVEL,
  * SHUTDOWN_TIMEOUT_MS, which bounds how long closing the clients may take).
  */
