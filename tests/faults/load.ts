@@ -16,8 +16,13 @@ export interface Shot {
   code: string;
   userId: number;
   couponId: number;
-  /** The gateway that answered (its URL). */
+  /** The gateway that answered (its URL), or the load balancer in front of them. */
   via: string;
+  /**
+   * Answered without the gateway's x-request-id: by what stands in front of the gateways (a load
+   * balancer's own error), not by a gateway.
+   */
+  proxy?: true;
 }
 
 export interface LoadOptions {
@@ -130,6 +135,7 @@ export class Load {
         signal: AbortSignal.timeout(this.o.timeoutMs ?? 5_000),
       });
       shot.status = res.status;
+      if (!res.headers.has('x-request-id')) shot.proxy = true;
       const body = (await res.json().catch(() => ({}))) as { error?: { code?: string } };
       shot.code = body.error?.code ?? '';
     } catch (err) {

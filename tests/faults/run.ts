@@ -9,8 +9,10 @@ import { type Deps, Topology } from './topology.js';
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface FaultSystem {
-  /** The load goes round-robin through these. */
+  /** The load goes round-robin through these (unless `entry` is set); admin calls go to the first. */
   gateways: ServiceProcess[];
+  /** Where the load is sent instead of the gateways, e.g. a load balancer in front of them. */
+  entry?: string[];
 }
 
 export interface FaultSpec<S extends FaultSystem> {
@@ -133,7 +135,7 @@ export async function runFault<S extends FaultSystem>(
     const small = await admin.createCoupon(smallQty);
     topo.coupons.push(big.id, small.id);
     const load = new Load({
-      urls: system.gateways.map((g) => g.url),
+      urls: system.entry ?? system.gateways.map((g) => g.url),
       rate: spec.rate,
       pick: (n) => (n % 5 === 0 ? small.id : big.id),
     }).start();

@@ -23,6 +23,17 @@ export const commonEnv = {
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
 };
 
+/** For a service behind a load balancer that health-checks GET /ready. */
+export const drainEnv = {
+  /**
+   * After SIGTERM, /ready answers 503 at once and the service keeps serving (every answer with
+   * `Connection: close`) for this long before it closes its listener, so the load balancer's health
+   * check takes it out first: at least check interval × fall + one check's latency. 2000 behind
+   * infra/haproxy (500 ms checks, fall 2); 0 (close at once) with no load balancer in front.
+   */
+  DRAIN_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(0),
+};
+
 export const redisEnv = {
   /**
    * Redis holding the gate (stock and admitted users). Production: appendonly yes, noeviction. With

@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type ServerType, serve } from '@hono/node-server';
 import type { Hono } from 'hono';
 import type { Env } from './http.js';
@@ -14,11 +15,25 @@ export const SERVER_LIMITS = {
   keepAliveTimeout: 5_000,
 } as const;
 
+export interface ListenOptions {
+  /**
+   * While this returns true every response carries `Connection: close`, so the client (or the load
+   * balancer's connection pool) does not send another request on a socket that is about to close:
+   * the socket ends cleanly after its answer instead of being cut under a request in flight.
+   */
+  draining?: () => boolean;
+}
+
 /**
  * Listens with @hono/node-server and resolves once bound. Keep-alive sockets are closed on shutdown
  * after in-flight requests finish.
  */
-export function listen(app: Hono<Env>, port: number, hostname: string): Promise<ServerType> {
+export function listen(
+  app: Hono<Env>,
+  port: number,
+  hostname: string,
+  opts: ListenOptions = {},
+): Promise<ServerType> {
   return new Promise((resolve) => {
     const server = serve(
       {
@@ -30,9 +45,21 @@ export function listen(app: Hono<Env>, port: number, hostname: string): Promise<
       },
       () => resolve(server),
     );
+    const { draining } = opts;
+    if (draining) {
+      // Before Hono's listener: a synchronous route writes its head within that listener.
+      server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => {
+        if (draining()) res.setHeader('connection', 'close');
+      });
+    }
   });
 }
 
+/**
+ * Stops accepting, closes idle keep-alive sockets at once and resolves when the requests in flight
+ * have been answered (their sockets close after the answer: node's server.close() closes a socket
+ * that goes idle once closing has begun, and `draining` in listen() has told the peer so).
+ */
 export function closeServer(server: ServerType): Promise<void> {
   return new Promise((resolve) => {
     server.close(() => resolve());

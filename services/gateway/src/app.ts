@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseId } from '@coupon/contracts';
 import {
   type Env,
@@ -28,18 +29,27 @@ export interface GatewayDeps {
   publicMetrics?: boolean;
 }
 
+/** Longest wait for the issuer's /health inside GET /ready; slower counts as not ready. */
+export const READY_PROBE_MS = 1_000;
+
 /** The public HTTP surface. Never listens by itself; main.ts serves it. */
 export function createApp(deps: GatewayDeps): Hono<Env> {
   const app = new Hono<Env>();
   if (deps.metrics) instrumentApp(app, deps.metrics.registry, { serveMetrics: deps.publicMetrics ?? true });
   app.use(requestId());
   installErrorHandler(app, deps.log);
+  // /ready answers within READY_PROBE_MS however slow the issuer is: a load balancer's check
+  // (infra/haproxy: timeout 2 s) must tell a hung gateway from a slow issuer.
   healthRoutes(
     app,
     async () => ({
       issuer:
-        (await deps.issuer.get<{ status: string }>('/health', 'ready-check').catch(() => undefined))
-          ?.status === 'ok',
+        (
+          await Promise.race([
+            deps.issuer.get<{ status: string }>('/health', 'ready-check').catch(() => undefined),
+            sleep(READY_PROBE_MS, undefined, { ref: false }),
+          ])
+        )?.status === 'ok',
     }),
     deps.draining,
   );

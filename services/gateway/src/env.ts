@@ -1,8 +1,9 @@
-import { boolish, commonEnv, parseEnv, redisEnv, tokenEnv } from '@coupon/kit';
+import { boolish, commonEnv, drainEnv, parseEnv, redisEnv, tokenEnv } from '@coupon/kit';
 import { z } from 'zod';
 
 export const gatewayEnv = z.object({
   ...commonEnv,
+  ...drainEnv,
   ...redisEnv,
   ...tokenEnv,
   /** Public HTTP port. */

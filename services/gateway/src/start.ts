@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   closeServer,
   createLogger,
@@ -68,7 +69,7 @@ export async function startGateway(
     metrics,
     publicMetrics: env.METRICS_PORT === undefined,
   });
-  const server = await listen(app, env.PORT, env.HOST);
+  const server = await listen(app, env.PORT, env.HOST, { draining: () => shutdown.draining });
   const port = (server.address() as AddressInfo).port;
   const url = `http://${env.HOST === '0.0.0.0' ? '127.0.0.1' : env.HOST}:${port}`;
   log.info({ url }, 'gateway listening');
@@ -84,7 +85,11 @@ export async function startGateway(
     );
   }
 
+  // SIGTERM: /ready is 503 from the first instant (shutdown.draining); requests that still come
+  // are served, with `Connection: close`, until the load balancer has seen the 503 and stopped
+  // sending; then the listener closes and the requests in flight finish.
   shutdown
+    .add('wait for the load balancer', () => sleep(env.DRAIN_DELAY_MS))
     .add('drain http', () => closeServer(server))
     .add('close metrics listener', async () => {
       if (metricsServer) await closeServer(metricsServer);
