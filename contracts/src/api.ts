@@ -37,8 +37,14 @@ export const issueBatchRequest = z.object({
 });
 export type IssueBatchRequest = z.infer<typeof issueBatchRequest>;
 
-/** One result per request, in order: the gate's outcome, or why it could not be decided (503-class). */
-export type IssueBatchItem = IssueResponse | { error: { code: 'UNAVAILABLE'; message: string } };
+/**
+ * One result per request, in order: the gate's outcome, or why it could not be decided (503-class).
+ * `scope: 'coupon'` says only this coupon is unavailable (its gate is being rebuilt) while the issuer
+ * itself is healthy: the gateway's breaker does not count it, so other coupons keep selling.
+ */
+export type IssueBatchItem =
+  | IssueResponse
+  | { error: { code: 'UNAVAILABLE'; message: string; scope?: 'coupon' } };
 export interface IssueBatchResponse {
   results: IssueBatchItem[];
 }

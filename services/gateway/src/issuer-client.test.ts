@@ -65,4 +65,15 @@ describe('IssuerClient batching', () => {
       expect(a).toMatchObject({ status: 'rejected', reason: { status: 503 } });
     expect(client?.breaker.opened).toBe(true);
   });
+
+  it('happy: a coupon whose gate is being rebuilt answers 503 without opening the breaker', async () => {
+    await fakeIssuer((reqs) =>
+      reqs.map(() => ({ error: { code: 'UNAVAILABLE', message: 'rebuilding', scope: 'coupon' } })),
+    );
+    for (let round = 0; round < 3; round++) {
+      const answers = await Promise.allSettled([1, 2, 3, 4].map((u) => client?.issue(req(u))));
+      for (const a of answers) expect(a).toMatchObject({ status: 'rejected', reason: { status: 503 } });
+    }
+    expect(client?.breaker.opened).toBe(false);
+  });
 });

@@ -136,7 +136,8 @@ export class IssuerClient {
     if (!Array.isArray(res?.results) || res.results.length !== reqs.length)
       throw new AppError('UNAVAILABLE', 'issuer answered a malformed batch');
     let undecided = 0;
-    for (const r of res.results) if ('error' in r) undecided++;
+    // A coupon whose gate is being rebuilt is that coupon's trouble, not the issuer's.
+    for (const r of res.results) if ('error' in r && r.error.scope !== 'coupon') undecided++;
     if (undecided * 2 > res.results.length) throw new DegradedBatch(res.results);
     return res.results;
   }

@@ -23,7 +23,7 @@ import {
 import { Hono } from 'hono';
 import type { Redis } from 'ioredis';
 import { couponStats, createCoupon, getCoupon, issueState, view } from './coupons.js';
-import type { IssueService } from './issue.js';
+import { CouponUnavailable, type IssueService } from './issue.js';
 
 export interface IssuerDeps {
   issues: IssueService;
@@ -79,7 +79,11 @@ export function createApp(deps: IssuerDeps): Hono<Env> {
     return c.json({
       results: results.map(
         (r): IssueBatchItem =>
-          r instanceof AppError ? { error: { code: 'UNAVAILABLE', message: r.message } } : r,
+          r instanceof CouponUnavailable
+            ? { error: { code: 'UNAVAILABLE', message: r.message, scope: 'coupon' } }
+            : r instanceof AppError
+              ? { error: { code: 'UNAVAILABLE', message: r.message } }
+              : r,
       ),
     });
   });

@@ -17,7 +17,11 @@ import { type BatchingProducer, isDefiniteFailure } from './producer.js';
 /** After a failed produce, refuse new work this long before one batch probes Kafka again. */
 const KAFKA_COOLDOWN_MS = 1_000;
 const KAFKA_DOWN = new AppError('UNAVAILABLE', 'event log unavailable', { retryable: true });
-const GATE_REBUILDING = new AppError('UNAVAILABLE', 'coupon gate is being rebuilt', { retryable: true });
+/** This coupon is unavailable, not the issuer: its answer says so, and the gateway's breaker ignores it. */
+export class CouponUnavailable extends AppError {}
+const GATE_REBUILDING = new CouponUnavailable('UNAVAILABLE', 'coupon gate is being rebuilt', {
+  retryable: true,
+});
 
 export interface IssueDeps {
   gate: Gate;
