@@ -1,4 +1,4 @@
-import { gateKeys, topicNames } from '@coupon/contracts';
+import { gateKeys, REPLAYED_FROM_HEADER, topicNames } from '@coupon/contracts';
 import { countIssues, countRefusals, type DbPool, duplicateIssues, insertIssuesGuarded } from '@coupon/db';
 import { listDlt, reconcile, replayDlt } from '@coupon/ops';
 import type { Admin as KafkaAdmin } from 'kafkajs';
@@ -101,6 +101,59 @@ describe('quantity guard: the gate over-admits, MySQL refuses the excess', () =>
     ).toBe(true);
     expect(await countIssues(pool, coupon.id)).toBe(quantity);
     expect(await countRefusals(pool, coupon.id)).toBe(extra.length);
+  });
+});
+
+describe('quantity guard: redelivery and replay of a refused event', () => {
+  it('error: a redelivered refusal reaches the DLT again but counts once; a replayed one is final', async () => {
+    const { sys, ops, pool, producer } = ctx;
+    const couponId = await unusedCouponId(pool);
+    await createCouponRow(pool, couponId, 1);
+    const [winner, loser] = userIds(2) as [number, number];
+    const issued = topicNames(infra().KAFKA_TOPIC_PREFIX).issued;
+    const send = (userId: number, headers?: Record<string, string>) =>
+      producer.send({
+        topic: issued,
+        acks: -1,
+        messages: [{ key: String(userId), value: eventJson(couponId, userId), headers }],
+      });
+    const port = sys.persister?.port;
+    const before = await overQuantityCount(port);
+
+    await send(winner);
+    await until(
+      () => countIssues(pool, couponId),
+      (n) => n === 1,
+    );
+    await send(loser);
+    await until(
+      () => listDlt(ops, { couponId }),
+      (l) => l.length === 1,
+    );
+    expect(await overQuantityCount(port)).toBe(before + 1);
+
+    // A redelivery (no replay header: e.g. a crash between the refusal's commit and the DLT publish)
+    // must still land in the DLT; the refusal is not counted again.
+    await send(loser);
+    const twice = await until(
+      () => listDlt(ops, { couponId }),
+      (l) => l.length === 2,
+    );
+    expect(twice.map((e) => e.reason)).toEqual(['OVER_QUANTITY', 'OVER_QUANTITY']);
+    expect(await overQuantityCount(port)).toBe(before + 1);
+
+    // A replay (the DLT command's header) refused again makes no DLT entry and no count.
+    await send(loser, { [REPLAYED_FROM_HEADER]: 'dlt/0/0' });
+    expect(
+      await until(
+        () => caughtUp(ops.admin),
+        (done) => done,
+      ),
+    ).toBe(true);
+    expect(await listDlt(ops, { couponId })).toHaveLength(2);
+    expect(await overQuantityCount(port)).toBe(before + 1);
+    expect(await countIssues(pool, couponId)).toBe(1);
+    expect(await countRefusals(pool, couponId)).toBe(1);
   });
 });
 
