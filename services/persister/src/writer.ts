@@ -123,10 +123,13 @@ export class BatchWriter {
   private async persist(rows: Row[], p: EachBatchPayload): Promise<'aborted' | Persisted> {
     let attempt = 0;
     let firstFailureAt: Date | undefined;
+    // Refusals committed by an earlier attempt of this batch whose outcome was lost to a later
+    // chunk's failure: the retry sees them as refusedAgain and must still count them, once.
+    const refusedHere = new Set<string>();
     for (;;) {
       if (!p.isRunning() || p.isStale()) return 'aborted';
       try {
-        return await this.insertAll(rows);
+        return await this.insertAll(rows, refusedHere);
       } catch (caught) {
         let err = caught;
         attempt++;
@@ -134,7 +137,7 @@ export class BatchWriter {
         if (!isTransientDbError(err)) {
           // isolate() throws only transient errors: then back off like any other transient failure.
           try {
-            return await this.isolate(rows, attempt, firstFailureAt);
+            return await this.isolate(rows, attempt, firstFailureAt, refusedHere);
           } catch (transient) {
             err = transient;
           }
@@ -155,7 +158,7 @@ export class BatchWriter {
     }
   }
 
-  private async insertAll(rows: Row[]): Promise<Persisted> {
+  private async insertAll(rows: Row[], refusedHere: Set<string>): Promise<Persisted> {
     const out: Persisted = { inserted: 0, poison: [], overQuantity: 0, replayRefused: 0 };
     const chunk = this.deps.cfg.insertChunk;
     for (let i = 0; i < rows.length; i += chunk) {
@@ -164,7 +167,7 @@ export class BatchWriter {
         this.deps.pool,
         part.map((r) => r.row),
       );
-      this.tally(part, res, out, 1, new Date());
+      this.tally(part, res, out, refusedHere, 1, new Date());
     }
     return out;
   }
@@ -175,12 +178,23 @@ export class BatchWriter {
    * crash between the database commit and the DLT publish must still reach the DLT), and is never
    * counted twice. A replayed refusal is final: no new DLT entry, so replays cannot loop.
    */
-  private tally(rows: Row[], res: GuardResult, out: Persisted, attempts: number, firstFailureAt: Date): void {
+  private tally(
+    rows: Row[],
+    res: GuardResult,
+    out: Persisted,
+    refusedHere: Set<string>,
+    attempts: number,
+    firstFailureAt: Date,
+  ): void {
     out.inserted += res.inserted;
     res.verdicts.forEach((v, i) => {
       const r = rows[i];
       if (!r || v === 'inserted' || v === 'existing') return;
-      if (v === 'refused') out.overQuantity++;
+      const pair = `${r.row.couponId}:${r.row.userId}`;
+      if (v === 'refused') {
+        refusedHere.add(pair);
+        out.overQuantity++;
+      } else if (refusedHere.has(pair)) out.overQuantity++;
       else if (isReplay(r.message)) {
         out.replayRefused++;
         return;
@@ -197,11 +211,17 @@ export class BatchWriter {
   }
 
   /** One row at a time: rows that fail for good become DLT entries; a transient error is rethrown. */
-  private async isolate(rows: Row[], attempts: number, firstFailureAt: Date): Promise<Persisted> {
+  private async isolate(
+    rows: Row[],
+    attempts: number,
+    firstFailureAt: Date,
+    refusedHere: Set<string>,
+  ): Promise<Persisted> {
     const out: Persisted = { inserted: 0, poison: [], overQuantity: 0, replayRefused: 0 };
     for (const r of rows) {
       try {
-        this.tally([r], await insertIssuesGuarded(this.deps.pool, [r.row]), out, attempts, firstFailureAt);
+        const res = await insertIssuesGuarded(this.deps.pool, [r.row]);
+        this.tally([r], res, out, refusedHere, attempts, firstFailureAt);
       } catch (err) {
         if (isTransientDbError(err)) throw err;
         out.poison.push({
