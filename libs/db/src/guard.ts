@@ -18,7 +18,7 @@ export interface GuardResult {
   inserted: number;
 }
 
-/** Only coupon ids the rows carry: safe integers checked by the event schema. */
+/** n comma-separated placeholders (the values are bound, never inlined). */
 function placeholders(n: number): string {
   return new Array(n).fill('?').join(',');
 }
