@@ -58,8 +58,12 @@ export interface IssueAccepted {
   requestId: string;
 }
 
-/** GET /coupons/{userId}/issues/{couponId} */
-export const ISSUE_STATES = ['ISSUED', 'PENDING', 'NONE'] as const;
+/**
+ * GET /coupons/{userId}/issues/{couponId}: ISSUED (the row exists), PENDING (admitted, row not yet
+ * written), REFUSED (admitted, but MySQL's quantity guard refused the row: the coupon was already
+ * full; final), NONE.
+ */
+export const ISSUE_STATES = ['ISSUED', 'PENDING', 'REFUSED', 'NONE'] as const;
 export type IssueState = (typeof ISSUE_STATES)[number];
 
 /** Admin: POST /admin/coupons */
@@ -95,6 +99,8 @@ export interface CouponStats {
   persisted: number;
   /** Events of this coupon in the DLT. */
   dlt: number;
+  /** Admitted users whose row MySQL's quantity guard refused (the gate over-admitted). */
+  refused: number;
 }
 
 /** Internal header carrying the shared token between gateway and issuer. */

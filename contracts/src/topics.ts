@@ -39,8 +39,16 @@ export const DLT_HEADERS = {
 } as const;
 
 /**
- * Why an event went to the DLT. Closed set: the DLT command filters on it. OVER_QUANTITY: MySQL
- * refused the row because the coupon's quantity was reached; such an entry holds no slot.
+ * Header the DLT command puts on every event it re-publishes to the main topic (value: dlt/partition/offset).
+ * The persister uses it to tell a replay from a redelivery.
+ */
+export const REPLAYED_FROM_HEADER = 'x-replayed-from';
+
+/**
+ * Why an event went to the DLT. Closed set: the DLT command filters on it.
+ * OVER_QUANTITY: MySQL's quantity guard refused the row because the coupon's quantity was reached
+ * (the Redis gate admitted too many). Such an entry holds no slot, and replaying it makes no row:
+ * the guard refuses it again.
  */
 export const DLT_REASONS = ['SCHEMA_INVALID', 'NON_RETRYABLE', 'RETRIES_EXHAUSTED', 'OVER_QUANTITY'] as const;
 export type DltReason = (typeof DLT_REASONS)[number];

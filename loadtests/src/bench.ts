@@ -320,7 +320,10 @@ async function persisterDrain(): Promise<DrainResult> {
     const rs = await rowStats(couponId);
     // The rows were never admitted by the gate: remove them so the coupon's Redis and MySQL agree.
     const del = await mysql.createConnection({ uri: DATABASE_URL });
-    await del.query('DELETE FROM coupon_issue WHERE coupon_id = ?', [couponId]).finally(() => del.end());
+    await del
+      .query('DELETE FROM coupon_issue WHERE coupon_id = ?', [couponId])
+      .then(() => del.query('UPDATE coupon SET issued = 0 WHERE id = ?', [couponId])) // the quantity guard's counter
+      .finally(() => del.end());
     return { events: DRAIN_EVENTS, produceSeconds, wallSeconds, rowsPerSecond: rs.writeRate, rows };
   } finally {
     if (persister && persister.exitCode === null) {

@@ -1,8 +1,9 @@
-import { and, count, eq, inArray, sql } from 'drizzle-orm';
+import { and, count, eq, inArray } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/mysql2';
 import type { PoolConnection } from 'mysql2/promise';
+import { insertIssuesGuarded } from './guard.js';
 import type { DbPool } from './pool.js';
-import { type Coupon, type CouponIssue, coupon, couponIssue } from './schema.js';
+import { type Coupon, type CouponIssue, coupon, couponIssue, couponRefusal } from './schema.js';
 
 function orm(conn: PoolConnection) {
   return drizzle({ client: conn });
@@ -38,18 +39,12 @@ export async function findCoupons(pool: DbPool, ids: number[]): Promise<Coupon[]
 }
 
 /**
- * Writes many issues in one statement. A row whose (coupon_id, user_id) already exists is kept as
- * it is: a redelivered or replayed event is a success, never a duplicate. Returns rows inserted.
+ * Writes many issues through the quantity guard (guard.ts): a pair that already has a row is kept as
+ * it is (a redelivered or replayed event is a success, never a duplicate), and no coupon goes past
+ * its quantity. Returns rows inserted. The persister uses insertIssuesGuarded for the verdicts.
  */
 export async function insertIssues(pool: DbPool, rows: CouponIssue[]): Promise<number> {
-  if (rows.length === 0) return 0;
-  return pool.with(async (conn) => {
-    const [res] = await orm(conn)
-      .insert(couponIssue)
-      .values(rows)
-      .onDuplicateKeyUpdate({ set: { id: sql`${couponIssue.id}` } });
-    return res.affectedRows;
-  });
+  return (await insertIssuesGuarded(pool, rows)).inserted;
 }
 
 export async function countIssues(pool: DbPool, couponId: number): Promise<number> {
@@ -92,5 +87,46 @@ export async function duplicateIssues(pool: DbPool, couponId: number): Promise<n
       [couponId],
     );
     return Number((rows as Array<{ n: number }>)[0]?.n ?? 0);
+  });
+}
+
+/** ISSUED when the pair has a row, REFUSED when the quantity guard refused it (a row wins), else none. */
+export async function issueRecord(
+  pool: DbPool,
+  couponId: number,
+  userId: number,
+): Promise<'ISSUED' | 'REFUSED' | undefined> {
+  return pool.with(async (conn) => {
+    const [rows] = await conn.query(
+      `SELECT 'ISSUED' AS s FROM coupon_issue WHERE coupon_id = ? AND user_id = ?
+       UNION ALL SELECT 'REFUSED' FROM coupon_refusal WHERE coupon_id = ? AND user_id = ?`,
+      [couponId, userId, couponId, userId],
+    );
+    const found = new Set((rows as Array<{ s: string }>).map((r) => r.s));
+    return found.has('ISSUED') ? 'ISSUED' : found.has('REFUSED') ? 'REFUSED' : undefined;
+  });
+}
+
+/** Users the quantity guard refused for the coupon and who have no row (reconcile leaves them alone). */
+export async function refusedUserIds(pool: DbPool, couponId: number): Promise<number[]> {
+  return pool.with(async (conn) => {
+    const [rows] = await conn.query(
+      `SELECT r.user_id AS userId FROM coupon_refusal r
+        WHERE r.coupon_id = ?
+          AND NOT EXISTS (SELECT 1 FROM coupon_issue i WHERE i.coupon_id = r.coupon_id AND i.user_id = r.user_id)`,
+      [couponId],
+    );
+    return (rows as Array<{ userId: number | string }>).map((r) => Number(r.userId));
+  });
+}
+
+/** How many refusals the quantity guard recorded for the coupon. */
+export async function countRefusals(pool: DbPool, couponId: number): Promise<number> {
+  return pool.with(async (conn) => {
+    const [row] = await orm(conn)
+      .select({ n: count() })
+      .from(couponRefusal)
+      .where(eq(couponRefusal.couponId, couponId));
+    return row?.n ?? 0;
   });
 }

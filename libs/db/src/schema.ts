@@ -6,6 +6,12 @@ export const coupon = mysqlTable('coupon', {
   id: bigint('id', { mode: 'number', unsigned: true }).autoincrement().primaryKey(),
   name: varchar('name', { length: 100 }).notNull(),
   quantity: int('quantity', { unsigned: true }).notNull(),
+  /**
+   * Rows ever written to coupon_issue for this coupon: the quantity guard (guard.ts) advances it in
+   * the transaction that inserts them, under SELECT … FOR UPDATE, and never past quantity. A row
+   * deleted by hand does not give its slot back.
+   */
+  issued: int('issued', { unsigned: true }).notNull().default(0),
   opensAt: datetime('opens_at', { mode: 'date', fsp: 3 }).notNull(),
   closesAt: datetime('closes_at', { mode: 'date', fsp: 3 }).notNull(),
   createdAt: datetime('created_at', { mode: 'date', fsp: 3 }).notNull().default(sql`CURRENT_TIMESTAMP(3)`),
@@ -34,3 +40,25 @@ export const couponIssue = mysqlTable(
 
 export type Coupon = typeof coupon.$inferSelect;
 export type CouponIssue = typeof couponIssue.$inferInsert;
+
+/**
+ * An admitted user whose row the quantity guard refused because the coupon's quantity was reached
+ * (the Redis gate admitted more users than the quantity: a failover that lost writes, an operator's
+ * mistake). One per (coupon, user): the status endpoint answers REFUSED, reconcile leaves them alone.
+ * A row in coupon_issue for the same pair wins over a refusal.
+ */
+export const couponRefusal = mysqlTable(
+  'coupon_refusal',
+  {
+    id: bigint('id', { mode: 'number', unsigned: true }).autoincrement().primaryKey(),
+    couponId: bigint('coupon_id', { mode: 'number', unsigned: true })
+      .notNull()
+      .references(() => coupon.id),
+    userId: bigint('user_id', { mode: 'number', unsigned: true }).notNull(),
+    eventId: char('event_id', { length: 36 }).notNull(),
+    /** A DLT reason (contracts' DLT_REASONS); today always OVER_QUANTITY. */
+    reason: varchar('reason', { length: 32 }).notNull(),
+    createdAt: datetime('created_at', { mode: 'date', fsp: 3 }).notNull().default(sql`CURRENT_TIMESTAMP(3)`),
+  },
+  (t) => [uniqueIndex('uq_coupon_refusal_coupon_user').on(t.couponId, t.userId)],
+);

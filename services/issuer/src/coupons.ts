@@ -6,7 +6,15 @@ import {
   dltCountKey,
   type IssueState,
 } from '@coupon/contracts';
-import { type Coupon, countIssues, type DbPool, findCoupon, hasIssue, insertCoupon } from '@coupon/db';
+import {
+  type Coupon,
+  countIssues,
+  countRefusals,
+  type DbPool,
+  findCoupon,
+  insertCoupon,
+  issueRecord,
+} from '@coupon/db';
 import type { Gate } from '@coupon/gate';
 import type { Redis } from 'ioredis';
 
@@ -48,10 +56,11 @@ export async function getCoupon(deps: CouponDeps, couponId: number): Promise<Cou
 
 export async function couponStats(deps: CouponDeps, couponId: number): Promise<CouponStats> {
   const c = await getCoupon(deps, couponId);
-  const [state, persisted, dlt] = await Promise.all([
+  const [state, persisted, dlt, refused] = await Promise.all([
     deps.gate.state(couponId),
     countIssues(deps.pool, couponId),
     deps.redis.get(dltCountKey(couponId)),
+    countRefusals(deps.pool, couponId),
   ]);
   return {
     couponId,
@@ -60,11 +69,16 @@ export async function couponStats(deps: CouponDeps, couponId: number): Promise<C
     remaining: state?.remaining ?? 0,
     persisted,
     dlt: Number(dlt ?? 0),
+    refused,
   };
 }
 
-/** ISSUED when the row exists, PENDING when admitted but not yet persisted, else NONE. */
+/**
+ * ISSUED when the row exists, REFUSED when MySQL's quantity guard refused it (the gate admitted more
+ * users than the quantity), PENDING when admitted but not yet persisted, else NONE.
+ */
 export async function issueState(deps: CouponDeps, couponId: number, userId: number): Promise<IssueState> {
-  if (await hasIssue(deps.pool, couponId, userId)) return 'ISSUED';
+  const record = await issueRecord(deps.pool, couponId, userId);
+  if (record) return record;
   return (await deps.gate.isAdmitted(couponId, userId)) ? 'PENDING' : 'NONE';
 }

@@ -1,10 +1,21 @@
-import { type CouponIssuedEvent, couponIssuedEvent, type DltReason } from '@coupon/contracts';
+import {
+  type CouponIssuedEvent,
+  couponIssuedEvent,
+  type DltReason,
+  REPLAYED_FROM_HEADER,
+} from '@coupon/contracts';
 import type { CouponIssue } from '@coupon/db';
 
 export interface RawMessage {
   offset: string;
   key: Buffer | null;
   value: Buffer | null;
+  headers?: Readonly<Record<string, unknown>>;
+}
+
+/** True when the DLT command re-published this event (it carries REPLAYED_FROM_HEADER). */
+export function isReplay(message: RawMessage): boolean {
+  return message.headers?.[REPLAYED_FROM_HEADER] !== undefined;
 }
 
 export interface Poison {

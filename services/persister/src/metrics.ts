@@ -170,6 +170,11 @@ export function createPersisterMetrics(registry: Registry = createRegistry('pers
     help: 'Events published to the dead-letter topic (poison or non-retryable); each needs the DLT command.',
     registers: [registry],
   });
+  const overQuantity = new Counter({
+    name: 'persister_over_quantity_total',
+    help: "Rows MySQL's quantity guard refused because the coupon's quantity was reached (the Redis gate admitted more users than the quantity); each went to the DLT as OVER_QUANTITY. Counted once per refused user.",
+    registers: [registry],
+  });
   const eventToRow = new Histogram({
     name: 'coupon_event_to_row_seconds',
     help: "Time from the gate's admission (event issuedAt) to the committed row and offset, per event.",
@@ -188,6 +193,7 @@ export function createPersisterMetrics(registry: Registry = createRegistry('pers
       },
       onRetry: () => retries.inc(),
       onDlt: (n) => dlt.inc(n),
+      onOverQuantity: (n) => overQuantity.inc(n),
       // Clocks of issuer and persister hosts may differ slightly: never observe a negative latency.
       onEventLatency: (ms) => eventToRow.observe(Math.max(0, ms) / 1_000),
     },

@@ -1,9 +1,15 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type DbPool, driverError, insertIssues, isTransientDbError } from '@coupon/db';
+import {
+  type DbPool,
+  driverError,
+  type GuardResult,
+  insertIssuesGuarded,
+  isTransientDbError,
+} from '@coupon/db';
 import type { Logger } from '@coupon/kit';
 import type { Redis } from 'ioredis';
 import type { EachBatchPayload, Producer } from 'kafkajs';
-import { backoffMs, decode, type RawMessage, toRow } from './decode.js';
+import { backoffMs, decode, isReplay, type RawMessage, toRow } from './decode.js';
 import { type DltEntry, sendToDlt } from './dlt.js';
 
 export interface WriterConfig {
@@ -15,6 +21,8 @@ export interface WriterHooks {
   onBatch?(size: number, inserted: number, ms: number): void;
   onRetry?(err: unknown): void;
   onDlt?(n: number): void;
+  /** Rows MySQL's quantity guard refused for the first time (each also went to the DLT). */
+  onOverQuantity?(n: number): void;
   /** Milliseconds from the event's admission to the row's commit, per event. */
   onEventLatency?(ms: number): void;
 }
@@ -30,6 +38,15 @@ export interface WriterDeps {
 }
 
 type Row = { message: RawMessage; row: ReturnType<typeof toRow> };
+
+interface Persisted {
+  inserted: number;
+  poison: DltEntry[];
+  /** Refused by the quantity guard for the first time: DLT'd and counted. */
+  overQuantity: number;
+  /** DLT replays the guard refused again: already in the DLT once, not sent or counted again. */
+  replayRefused: number;
+}
 
 /**
  * Handles one fetched batch of one partition: poison to the DLT, valid events inserted in chunks,
@@ -63,6 +80,7 @@ export class BatchWriter {
         dlt,
       );
       this.deps.hooks?.onDlt?.(dlt.length);
+      if (outcome.overQuantity > 0) this.deps.hooks?.onOverQuantity?.(outcome.overQuantity);
       this.deps.log.warn(
         {
           topic: batch.topic,
@@ -93,6 +111,8 @@ export class BatchWriter {
         size: batch.messages.length,
         inserted: outcome.inserted,
         dlt: dlt.length,
+        overQuantity: outcome.overQuantity,
+        replayRefused: outcome.replayRefused,
         ms: Math.round(ms),
         lastOffset: last,
       },
@@ -100,16 +120,16 @@ export class BatchWriter {
     );
   };
 
-  private async persist(
-    rows: Row[],
-    p: EachBatchPayload,
-  ): Promise<'aborted' | { inserted: number; poison: DltEntry[] }> {
+  private async persist(rows: Row[], p: EachBatchPayload): Promise<'aborted' | Persisted> {
     let attempt = 0;
     let firstFailureAt: Date | undefined;
+    // Refusals committed by an earlier attempt of this batch whose outcome was lost to a later
+    // chunk's failure: the retry sees them as refusedAgain and must still count them, once.
+    const refusedHere = new Set<string>();
     for (;;) {
       if (!p.isRunning() || p.isStale()) return 'aborted';
       try {
-        return await this.insertAll(rows);
+        return await this.insertAll(rows, refusedHere);
       } catch (caught) {
         let err = caught;
         attempt++;
@@ -117,7 +137,7 @@ export class BatchWriter {
         if (!isTransientDbError(err)) {
           // isolate() throws only transient errors: then back off like any other transient failure.
           try {
-            return await this.isolate(rows, attempt, firstFailureAt);
+            return await this.isolate(rows, attempt, firstFailureAt, refusedHere);
           } catch (transient) {
             err = transient;
           }
@@ -138,16 +158,56 @@ export class BatchWriter {
     }
   }
 
-  private async insertAll(rows: Row[]): Promise<{ inserted: number; poison: DltEntry[] }> {
-    let inserted = 0;
+  private async insertAll(rows: Row[], refusedHere: Set<string>): Promise<Persisted> {
+    const out: Persisted = { inserted: 0, poison: [], overQuantity: 0, replayRefused: 0 };
     const chunk = this.deps.cfg.insertChunk;
     for (let i = 0; i < rows.length; i += chunk) {
-      inserted += await insertIssues(
+      const part = rows.slice(i, i + chunk);
+      const res = await insertIssuesGuarded(
         this.deps.pool,
-        rows.slice(i, i + chunk).map((r) => r.row),
+        part.map((r) => r.row),
       );
+      this.tally(part, res, out, refusedHere, 1, new Date());
     }
-    return { inserted, poison: [] };
+    return out;
+  }
+
+  /**
+   * Folds the guard's verdicts into the outcome. A refusal goes to the DLT as OVER_QUANTITY; one the
+   * guard had already recorded goes again only when it is not a DLT replay (a redelivery after a
+   * crash between the database commit and the DLT publish must still reach the DLT), and is never
+   * counted twice. A replayed refusal is final: no new DLT entry, so replays cannot loop.
+   */
+  private tally(
+    rows: Row[],
+    res: GuardResult,
+    out: Persisted,
+    refusedHere: Set<string>,
+    attempts: number,
+    firstFailureAt: Date,
+  ): void {
+    out.inserted += res.inserted;
+    res.verdicts.forEach((v, i) => {
+      const r = rows[i];
+      if (!r || v === 'inserted' || v === 'existing') return;
+      const pair = `${r.row.couponId}:${r.row.userId}`;
+      if (v === 'refused') {
+        refusedHere.add(pair);
+        out.overQuantity++;
+      } else if (refusedHere.has(pair)) out.overQuantity++;
+      else if (isReplay(r.message)) {
+        out.replayRefused++;
+        return;
+      }
+      out.poison.push({
+        message: r.message,
+        reason: 'OVER_QUANTITY',
+        error: `coupon ${r.row.couponId}: quantity reached in MySQL; the gate admitted user ${r.row.userId} beyond it`,
+        couponId: r.row.couponId,
+        attempts,
+        firstFailureAt,
+      });
+    });
   }
 
   /** One row at a time: rows that fail for good become DLT entries; a transient error is rethrown. */
@@ -155,15 +215,16 @@ export class BatchWriter {
     rows: Row[],
     attempts: number,
     firstFailureAt: Date,
-  ): Promise<{ inserted: number; poison: DltEntry[] }> {
-    let inserted = 0;
-    const poison: DltEntry[] = [];
+    refusedHere: Set<string>,
+  ): Promise<Persisted> {
+    const out: Persisted = { inserted: 0, poison: [], overQuantity: 0, replayRefused: 0 };
     for (const r of rows) {
       try {
-        inserted += await insertIssues(this.deps.pool, [r.row]);
+        const res = await insertIssuesGuarded(this.deps.pool, [r.row]);
+        this.tally([r], res, out, refusedHere, attempts, firstFailureAt);
       } catch (err) {
         if (isTransientDbError(err)) throw err;
-        poison.push({
+        out.poison.push({
           message: r.message,
           reason: 'NON_RETRYABLE',
           error: describe(err),
@@ -173,7 +234,7 @@ export class BatchWriter {
         });
       }
     }
-    return { inserted, poison };
+    return out;
   }
 
   /** Sleeps in slices, heartbeating so the group does not evict us while the database is down. */

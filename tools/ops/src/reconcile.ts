@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { COUPON_ISSUED_VERSION, type CouponIssuedEvent, eventKey, parseId } from '@coupon/contracts';
-import { findCoupons, issuedUserIds } from '@coupon/db';
+import { findCoupons, issuedUserIds, refusedUserIds } from '@coupon/db';
 import { adoptRows, gateSnapshot } from '@coupon/gate';
 import type { Redis } from 'ioredis';
 import type { Producer } from 'kafkajs';
@@ -29,6 +29,11 @@ export interface CouponReport {
   pending: number[];
   /** A row in MySQL, not in Redis's admitted set. */
   notAdmitted: number[];
+  /**
+   * Admitted, no row, because MySQL's quantity guard refused it (the gate over-admitted; DLT reason
+   * OVER_QUANTITY). Final: not drift, never re-published.
+   */
+  refused: number[];
   /** remaining − (quantity − admitted): above 0 the gate could over-issue, below 0 it under-issues. */
   stockDelta: number;
 }
@@ -71,10 +76,15 @@ async function reconcileOne(
   // which adoptRows treats as a no-op (SADD of a member), never as a missing event.
   const gate = await gateSnapshot(deps.redis, couponId);
   if (!gate) return empty(couponId, 'no gate (run rewarm)');
-  const rows = await issuedUserIds(deps.pool, couponId);
+  const [rows, refusedAll] = await Promise.all([
+    issuedUserIds(deps.pool, couponId),
+    refusedUserIds(deps.pool, couponId),
+  ]);
   const admitted = new Set(gate.admitted);
   const persisted = new Set(rows);
-  const missingAll = gate.admitted.filter((u) => !persisted.has(u));
+  const refusedSet = new Set(refusedAll);
+  const refused = gate.admitted.filter((u) => !persisted.has(u) && refusedSet.has(u));
+  const missingAll = gate.admitted.filter((u) => !persisted.has(u) && !refusedSet.has(u));
   const notAdmitted = rows.filter((u) => !admitted.has(u));
   const { overdue, pending } = await ageMissing(
     deps.redis,
@@ -93,6 +103,7 @@ async function reconcileOne(
     missing: overdue,
     pending,
     notAdmitted,
+    refused,
     stockDelta,
   };
   if (overdue.length === 0 && notAdmitted.length === 0 && stockDelta === 0) return report;
@@ -157,6 +168,7 @@ function empty(couponId: number, status: CouponReport['status']): CouponReport {
     missing: [],
     pending: [],
     notAdmitted: [],
+    refused: [],
     stockDelta: 0,
   };
 }
@@ -176,6 +188,7 @@ export function printReconcile(io: Io, r: ReconcileResult, json: boolean): void 
     'missing',
     'in grace',
     'not admitted',
+    'refused',
     'stock Δ',
   ];
   const rows = r.coupons.map((c) => [
@@ -188,6 +201,7 @@ export function printReconcile(io: Io, r: ReconcileResult, json: boolean): void 
     shorten(c.missing),
     c.pending.length,
     shorten(c.notAdmitted),
+    shorten(c.refused),
     c.stockDelta,
   ]);
   line(io.out, table(head, rows));
