@@ -32,6 +32,8 @@ export interface IssueDeps {
   healer: GateHealer;
   /** Refuse new admissions while the batch in flight has waited this long for the broker. */
   stallMs?: number;
+  /** The database lookup behind a lost gate; tests pass a fake. Defaults to @coupon/db's findCoupon. */
+  findCoupon?: typeof findCoupon;
 }
 
 /**
@@ -138,7 +140,8 @@ export class IssueService {
     if (this.deps.healer.healing(couponId)) throw GATE_REBUILDING;
     const checked = this.knownMissing.get(couponId);
     if (checked !== undefined && Date.now() - checked < 5_000) return;
-    const coupon = await findCoupon(this.deps.pool, couponId).catch(() => undefined);
+    const find = this.deps.findCoupon ?? findCoupon;
+    const coupon = await find(this.deps.pool, couponId).catch(() => undefined);
     if (!coupon) {
       if (this.knownMissing.size > 10_000) this.knownMissing.clear();
       this.knownMissing.set(couponId, Date.now());

@@ -35,6 +35,8 @@ export interface WriterDeps {
   log: Logger;
   cfg: WriterConfig;
   hooks?: WriterHooks;
+  /** The guarded insert (libs/db); tests pass a fake. Defaults to insertIssuesGuarded. */
+  insert?: typeof insertIssuesGuarded;
 }
 
 type Row = { message: RawMessage; row: ReturnType<typeof toRow> };
@@ -163,7 +165,7 @@ export class BatchWriter {
     const chunk = this.deps.cfg.insertChunk;
     for (let i = 0; i < rows.length; i += chunk) {
       const part = rows.slice(i, i + chunk);
-      const res = await insertIssuesGuarded(
+      const res = await (this.deps.insert ?? insertIssuesGuarded)(
         this.deps.pool,
         part.map((r) => r.row),
       );
@@ -220,7 +222,7 @@ export class BatchWriter {
     const out: Persisted = { inserted: 0, poison: [], overQuantity: 0, replayRefused: 0 };
     for (const r of rows) {
       try {
-        const res = await insertIssuesGuarded(this.deps.pool, [r.row]);
+        const res = await (this.deps.insert ?? insertIssuesGuarded)(this.deps.pool, [r.row]);
         this.tally([r], res, out, refusedHere, attempts, firstFailureAt);
       } catch (err) {
         if (isTransientDbError(err)) throw err;
