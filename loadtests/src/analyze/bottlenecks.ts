@@ -13,7 +13,7 @@ import { serverLatency } from './server.ts';
 import { tailFinding } from './tail.ts';
 import type { Invariants, LatencyRow, Machine, ProcUsage, Read, Window } from './types.ts';
 
-export interface BottleneckInput {
+interface BottleneckInput {
   scraped: Scraped;
   window?: Window;
   latency: LatencyRow[];

@@ -7,7 +7,7 @@ import { stat } from './latency.ts';
 import { unexpected } from './throughput.ts';
 import type { Answers, Invariants, LatencyRow, ProcUsage, TargetCheck } from './types.ts';
 
-export interface CheckInput {
+interface CheckInput {
   answers: Answers;
   latency: LatencyRow[];
   rows?: RowStats;

@@ -7,7 +7,7 @@ import type { RowStats } from '../rows.ts';
 import { Scraped } from '../scraped.ts';
 import type { Meta, Window } from './types.ts';
 
-export interface Results {
+interface Results {
   meta: Meta;
   summary?: Summary;
   seconds: Second[];

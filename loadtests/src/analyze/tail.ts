@@ -7,7 +7,7 @@ import type { Runtime } from './runtime.ts';
 import type { ServerLatency } from './server.ts';
 import type { LatencyRow, Machine, ProcUsage } from './types.ts';
 
-export interface TailInput {
+interface TailInput {
   latency: LatencyRow[];
   server: ServerLatency;
   worstLoop: Runtime['worstLoop'];
