@@ -44,7 +44,7 @@ export async function readProc(pid: number): Promise<ProcSample | undefined> {
 }
 
 /** Busy and total ticks of all cores from /proc/stat. */
-export async function readCpu(): Promise<{ busy: number; total: number }> {
+async function readCpu(): Promise<{ busy: number; total: number }> {
   const first = (await readFile('/proc/stat', 'utf8')).split('\n')[0] ?? '';
   const v = first.trim().split(/\s+/).slice(1).map(Number);
   const total = v.reduce((a, b) => a + b, 0);

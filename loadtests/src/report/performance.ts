@@ -36,7 +36,7 @@ function totals(a: Analysis): Block {
     ul: [
       `**Total requests**: ${int(a.requests)} (seed: ${int(SEED.requests)})`,
       `**Expected answers** (202 accepted, 409 sold out or duplicate): ${int(expected)}`,
-      `**Errors**: ${int(errors)} (error rate ${a.failedRate === undefined ? 'n/a' : `${(a.failedRate * 100).toFixed(3)} %`}; seed: 0)`,
+      `**Errors**: ${int(errors)} (error rate ${a.failedRate === undefined ? 'n/a' : `${(a.failedRate * 100).toFixed(3)} %`}; seed: ${SEED.errors})`,
       `**Dropped iterations** (k6 could not start a request on time): ${int(a.dropped)}`,
     ],
   };
