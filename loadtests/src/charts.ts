@@ -12,7 +12,7 @@ export interface Chart {
 
 type Row = Record<string, number | string>;
 
-export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+async function renderSvg(spec: TopLevelSpec): Promise<string> {
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
   try {
     return await view.toSVG();

@@ -20,14 +20,14 @@ interface Profile {
   timeDeltas?: number[];
 }
 
-export interface Row {
+interface Row {
   name: string;
   ms: number;
   share: number;
 }
 
 /** node_modules package, node internals, V8 states, or the project file a frame belongs to. */
-export function owner(url: string, fn: string): string {
+function owner(url: string, fn: string): string {
   if (!url) return fn.startsWith('(') ? fn : '(native)';
   const nm = url.lastIndexOf('node_modules/');
   if (nm >= 0) {
@@ -40,7 +40,7 @@ export function owner(url: string, fn: string): string {
 }
 
 /** Busy time (idle excluded) and its split; shares are of the busy time. */
-export function summarise(p: Profile): {
+function summarise(p: Profile): {
   totalMs: number;
   idleMs: number;
   byFunction: Row[];

@@ -7,12 +7,12 @@ export type Block =
   | { table: { head: string[]; rows: string[][]; right?: number[] } }
   | { figure: { title: string; svg: string } };
 
-export function escapeHtml(s: string): string {
+function escapeHtml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
 /** Inline Markdown subset: **bold** and `code`. */
-export function inline(s: string): string {
+function inline(s: string): string {
   return escapeHtml(s)
     .replace(/`([^`]+)`/g, '<code>$1</code>')
     .replace(/\*\*([^*]+)\*\*/g, '<strong>$1</strong>');

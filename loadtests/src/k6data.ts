@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
 
 /** The issue requests' tag (lib.js ISSUE): setup and teardown calls to the admin API are left out. */
-export const ISSUE_TAG = 'issue-async';
+const ISSUE_TAG = 'issue-async';
 
 export type Values = Record<string, number | Record<string, boolean> | undefined>;
 

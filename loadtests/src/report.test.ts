@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Analysis } from './analyze.ts';
-import { versus, writeReport } from './report.ts';
+import { versus } from './format.ts';
+import { writeReport } from './report.ts';
 
 // A real smoke run (k6 summary + CSV, scraped /metrics trimmed to the families the report reads).
 const FIXTURE = join(import.meta.dirname, '../fixtures/smoke');

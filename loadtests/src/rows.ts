@@ -35,7 +35,7 @@ export const DATABASE_URL = process.env.DATABASE_URL ?? 'mysql://coupon:coupon@1
 const BASE_URL = process.env.BASE_URL ?? 'http://127.0.0.1:3000';
 const ADMIN_TOKEN = process.env.ADMIN_TOKEN ?? 'dev-admin-token';
 
-export async function couponStats(couponId: number): Promise<CouponStats> {
+async function couponStats(couponId: number): Promise<CouponStats> {
   const res = await fetch(`${BASE_URL}/admin/coupons/${couponId}/stats`, {
     headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
     signal: AbortSignal.timeout(10_000),

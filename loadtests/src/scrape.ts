@@ -44,7 +44,7 @@ export async function readProc(pid: number): Promise<ProcSample | undefined> {
 }
 
 /** Busy and total ticks of all cores from /proc/stat. */
-export async function readCpu(): Promise<{ busy: number; total: number }> {
+async function readCpu(): Promise<{ busy: number; total: number }> {
   const first = (await readFile('/proc/stat', 'utf8')).split('\n')[0] ?? '';
   const v = first.trim().split(/\s+/).slice(1).map(Number);
   const total = v.reduce((a, b) => a + b, 0);
@@ -61,7 +61,17 @@ function pairs(list: string[] | undefined): Map<string, string> {
   return out;
 }
 
-async function main(): Promise<void> {
+interface Config {
+  out: string;
+  interval: number;
+  maxSeconds: number;
+  /** Service name → its /metrics URL. */
+  targets: Map<string, string>;
+  /** Process name → its pid file. */
+  procs: Map<string, string>;
+}
+
+function config(): Config {
   const { values } = parseArgs({
     options: {
       out: { type: 'string' },
@@ -72,7 +82,6 @@ async function main(): Promise<void> {
     },
   });
   if (!values.out) throw new Error('--out FILE is required');
-  const interval = Number(values.interval);
   const targets = pairs(values.target);
   if (targets.size === 0) {
     targets.set('gateway', `http://127.0.0.1:${process.env.GATEWAY_PORT ?? 3000}/metrics`);
@@ -84,20 +93,31 @@ async function main(): Promise<void> {
     for (const n of ['gateway', 'issuer', 'persister', 'redis', 'mariadb', 'kafka'])
       procs.set(n, `${ROOT}/.local/run/${n}.pid`);
   }
-  let hz = 100;
-  try {
-    hz = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
-  } catch {
-    // Linux's USER_HZ is 100 nearly everywhere.
-  }
-  const cores = cpus().length;
-  const out = createWriteStream(values.out, { flags: 'a' });
-  const write = (o: object) => out.write(`${JSON.stringify(o)}\n`);
+  return {
+    out: values.out,
+    interval: Number(values.interval),
+    maxSeconds: Number(values['max-seconds']),
+    targets,
+    procs,
+  };
+}
 
+function clockTicks(): number {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+  } catch {
+    return 100; // Linux's USER_HZ is 100 nearly everywhere.
+  }
+}
+
+/** One sampling round: the machine's CPU, every process, every /metrics; skipped while one runs. */
+function sampler(c: Config, write: (o: object) => void): () => Promise<void> {
+  const hz = clockTicks();
+  const cores = cpus().length;
   const scrape = async (service: string, url: string, t: number) => {
     const t0 = performance.now();
     try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(Math.max(200, interval - 100)) });
+      const res = await fetch(url, { signal: AbortSignal.timeout(Math.max(200, c.interval - 100)) });
       const text = await res.text();
       write({
         k: 'm',
@@ -123,9 +143,8 @@ async function main(): Promise<void> {
     const p = await readProc(pid);
     if (p) write({ k: 'p', t, n: name, pid, cpu: p.cpu, rss: p.rss });
   };
-
   let busy = false;
-  const tick = async () => {
+  return async () => {
     if (busy) return;
     busy = true;
     const t = Date.now();
@@ -133,21 +152,26 @@ async function main(): Promise<void> {
       const cpu = await readCpu();
       write({ k: 'c', t, busy: cpu.busy, total: cpu.total, hz, cores });
       await Promise.all([
-        ...[...procs].map(([n, f]) => sampleProc(n, f, t)),
-        ...[...targets].map(([s, u]) => scrape(s, u, t)),
+        ...[...c.procs].map(([n, f]) => sampleProc(n, f, t)),
+        ...[...c.targets].map(([s, u]) => scrape(s, u, t)),
       ]);
     } finally {
       busy = false;
     }
   };
+}
 
-  const timer = setInterval(() => void tick(), interval);
+async function main(): Promise<void> {
+  const c = config();
+  const out = createWriteStream(c.out, { flags: 'a' });
+  const tick = sampler(c, (o) => out.write(`${JSON.stringify(o)}\n`));
+  const timer = setInterval(() => void tick(), c.interval);
   void tick();
   const stop = () => {
     clearInterval(timer);
     out.end(() => process.exit(0));
   };
-  setTimeout(stop, Number(values['max-seconds']) * 1000).unref();
+  setTimeout(stop, c.maxSeconds * 1000).unref();
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
 }

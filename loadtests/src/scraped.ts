@@ -74,10 +74,6 @@ export class Scraped {
     return s;
   }
 
-  get empty(): boolean {
-    return this.services.size === 0 && this.procs.size === 0;
-  }
-
   scrapes(service: string, window?: [number, number]): Scrape[] {
     const all = this.services.get(service) ?? [];
     return window ? all.filter((x) => x.t >= window[0] && x.t <= window[1]) : all;

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { benchMarkdown, type Results } from './output.ts';
+
+const step = (rps: number, statuses: Record<string, number>, cpuMs: Record<string, number>) => ({
+  rps,
+  requests: 100_000,
+  non2xx: 0,
+  errors: 0,
+  statuses,
+  p50: 1.234,
+  p99: 12.345,
+  cpuMs,
+});
+
+const results: Results = {
+  hello: step(64_345.2, { '202': 100_000 }, { hello: 0.0142 }),
+  accepted: {
+    ...step(5193, { '202': 100_000 }, { issuer: 0.084, gateway: 0.065, persister: 0.044 }),
+    couponId: 1,
+    stats: { quantity: 10_000_000, admitted: 100_000, persisted: 100_000, dlt: 0 },
+  },
+  soldOut: { ...step(13_130, { '409': 100_000 }, { gateway: 0.05, issuer: 0.031 }), couponId: 2 },
+  drain: { events: 200_000, produceSeconds: 3.2, wallSeconds: 5.33, rowsPerSecond: 50_594.4, rows: 200_000 },
+  seed: {
+    latency: [
+      { key: 'p95', value: 18.7 },
+      { key: 'p99', value: 35 },
+      { key: 'max', value: 94.5 },
+    ],
+    rows: { rows: 25_000, eventToRow: { p99: 70.2, p50: 30.1, max: 154 } },
+    procs: [{ name: 'gateway', rssPeakMb: 250 }],
+    ok: false,
+    dropped: 224,
+    throughput: {},
+  },
+  rss: new Map([
+    ['gateway', 142.3],
+    ['issuer', 125.6],
+  ]),
+  seconds: 176.4,
+};
+
+describe('the bench output', () => {
+  it('sets every figure against its target and prints the CPU per request of each wrk step', () => {
+    expect(benchMarkdown(results, new Date('2026-11-25T01:02:03Z'))).toMatchInlineSnapshot(`
+      "Benchmarks, 2026-11-25T01:02:03.000Z, 10 s per wrk step, 64 connections, total 176 s
+
+      | figure | measured | target | met |
+      |---|---:|---|---|
+      | bare node:http (wrk, 202 + JSON) | 64,345 req/s |  |  |
+      | accepted path end to end | 5,193 req/s (p50 1.23 ms, p99 12.3 ms; 100,000 × 202) |  |  |
+      | accepted / bare node:http | 8.1 % | ≥ 25 % | ✗ |
+      | sold-out path | 13,130 req/s (p50 1.23 ms, p99 12.3 ms; 100,000 × 409) |  |  |
+      | persister drain | 50,594 rows/s (200,000 rows; 5.3 s from start incl. group join) | ≥ 20,000 rows/s | ✓ |
+      | event-to-row p99 (seed scenario, table) | 70 ms (p50 30, max 154) | ≤ 1,000 ms | ✓ |
+      | seed scenario p95 / p99 / max | 18.7 / 35 / 94.5 ms | ≤ 2.64 / 10 / 100 ms | ✗ |
+      | seed scenario rows / dropped | 25,000 / 224 | 25,000 / 0 | ✗ |
+      | RSS gateway (peak under load) | 250 MB | ≤ 200 MB | ✗ |
+      | RSS issuer (peak under load) | 126 MB | ≤ 200 MB | ✓ |
+      | RSS persister (peak under load) | n/a | ≤ 200 MB | n/a |
+
+      CPU per request (ms of CPU time, from /proc, during the step; wrk itself not counted)
+
+      | step | per process | total | ceiling on 2 cores |
+      |---|---|---:|---:|
+      | bare node:http | hello 0.014 | 0.014 | 140,845 req/s |
+      | accepted path (incl. persisting) | issuer 0.084, gateway 0.065, persister 0.044 | 0.193 | 10,363 req/s |
+      | sold-out path | gateway 0.050, issuer 0.031 | 0.081 | 24,691 req/s |
+      "
+    `);
+  });
+});

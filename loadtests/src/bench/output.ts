@@ -1,0 +1,170 @@
+/**
+ * The bench's output, assembled in one place: the figures against their targets (targets.ts), the CPU
+ * per request of each wrk step, bench.md and bench.json. A further table is one more function here.
+ */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { TARGETS } from '../targets.ts';
+import type { WrkResult } from '../wrk.ts';
+import type { Stats } from './admin.ts';
+import { CONNECTIONS, DRY, SECONDS, SERVICES } from './config.ts';
+import type { DrainResult } from './persister.ts';
+import type { SeedReport } from './seed.ts';
+import type { Step } from './wrk.ts';
+
+export interface Results {
+  hello: Step;
+  accepted: Step & { couponId: number; stats: Stats };
+  soldOut: Step & { couponId: number };
+  drain: DrainResult;
+  seed?: SeedReport;
+  /** Peak RSS per service (MB) during steps 2 and 3. */
+  rss: Map<string, number>;
+  /** Seconds the whole bench took. */
+  seconds: number;
+}
+
+type Row = [string, string, string, string];
+
+const f = (n: number | undefined, d = 0) =>
+  n === undefined ? 'n/a' : n.toLocaleString('en-US', { maximumFractionDigits: d });
+const yes = (ok: boolean | undefined) => (ok === undefined ? 'n/a' : ok ? '✓' : '✗');
+const answers = (r: WrkResult) =>
+  Object.entries(r.statuses)
+    .map(([code, n]) => `${f(n)} × ${code}`)
+    .join(', ') + (r.errors ? `, ${f(r.errors)} socket errors` : '');
+const wrkFigures = (r: WrkResult) =>
+  `${f(r.rps)} req/s (p50 ${f(r.p50, 2)} ms, p99 ${f(r.p99, 1)} ms; ${answers(r)})`;
+
+/** Peak RSS per service: the larger of the bench's own watch and the seed scenario's report. */
+function rssPeak(x: Results): Record<string, number | undefined> {
+  const out: Record<string, number | undefined> = {};
+  for (const s of SERVICES) {
+    const fromSeed = x.seed?.procs.find((p) => p.name === s)?.rssPeakMb;
+    out[s] = Math.max(x.rss.get(s) ?? 0, fromSeed ?? 0) || undefined;
+  }
+  return out;
+}
+
+const ratioOf = (x: Results) => x.accepted.rps / x.hello.rps;
+
+function wrkRows(x: Results): Row[] {
+  const ratio = ratioOf(x);
+  // A ratio only means something when the accepted path really answered 202.
+  const valid = (x.accepted.statuses['202'] ?? 0) >= 0.99 * x.accepted.requests;
+  const rate = x.drain.rowsPerSecond;
+  return [
+    ['bare node:http (wrk, 202 + JSON)', `${f(x.hello.rps)} req/s`, '', ''],
+    ['accepted path end to end', wrkFigures(x.accepted), '', ''],
+    [
+      'accepted / bare node:http',
+      `${(ratio * 100).toFixed(1)} %${valid ? '' : ' (INVALID: not all answers were 202)'}`,
+      `≥ ${TARGETS.ratio * 100} %`,
+      yes(valid ? ratio >= TARGETS.ratio : undefined),
+    ],
+    ['sold-out path', wrkFigures(x.soldOut), '', ''],
+    [
+      'persister drain',
+      `${f(rate)} rows/s (${f(x.drain.rows)} rows; ${x.drain.wallSeconds.toFixed(1)} s from start incl. group join)`,
+      `≥ ${f(TARGETS.drainRowsPerSec)} rows/s`,
+      yes(rate === undefined ? undefined : rate >= TARGETS.drainRowsPerSec),
+    ],
+  ];
+}
+
+function seedRows(seed: SeedReport | undefined): Row[] {
+  const lat = (k: string) => seed?.latency.find((l) => l.key === k)?.value;
+  const e2r = seed?.rows?.eventToRow;
+  const { p95, p99, max } = TARGETS;
+  return [
+    [
+      'event-to-row p99 (seed scenario, table)',
+      e2r ? `${f(e2r.p99, 0)} ms (p50 ${f(e2r.p50, 0)}, max ${f(e2r.max, 0)})` : 'n/a',
+      `≤ ${f(TARGETS.eventToRowP99Ms)} ms`,
+      yes(e2r ? e2r.p99 <= TARGETS.eventToRowP99Ms : undefined),
+    ],
+    [
+      'seed scenario p95 / p99 / max',
+      seed ? `${f(lat('p95'), 2)} / ${f(lat('p99'), 2)} / ${f(lat('max'), 1)} ms` : 'n/a',
+      `≤ ${p95} / ${p99} / ${max} ms`,
+      yes(
+        seed
+          ? (lat('p95') ?? 1e9) <= p95 && (lat('p99') ?? 1e9) <= p99 && (lat('max') ?? 1e9) <= max
+          : undefined,
+      ),
+    ],
+    [
+      'seed scenario rows / dropped',
+      seed ? `${f(seed.rows?.rows)} / ${f(seed.dropped)}` : 'n/a',
+      `${f(TARGETS.rows)} / ${TARGETS.dropped}`,
+      yes(seed ? seed.rows?.rows === TARGETS.rows && seed.dropped === TARGETS.dropped : undefined),
+    ],
+  ];
+}
+
+function rssRows(peak: Record<string, number | undefined>): Row[] {
+  return SERVICES.map(
+    (s): Row => [
+      `RSS ${s} (peak under load)`,
+      peak[s] === undefined ? 'n/a' : `${peak[s]?.toFixed(0)} MB`,
+      `≤ ${TARGETS.rssMb} MB`,
+      yes(peak[s] === undefined ? undefined : (peak[s] ?? 0) <= TARGETS.rssMb),
+    ],
+  );
+}
+
+function cpuRow(label: string, st: Step): string {
+  const parts = Object.entries(st.cpuMs)
+    .filter(([, v]) => Number.isFinite(v))
+    .sort((a, b) => b[1] - a[1])
+    .map(([n, v]) => `${n} ${v.toFixed(3)}`);
+  const total = Object.values(st.cpuMs)
+    .filter(Number.isFinite)
+    .reduce((a, b) => a + b, 0);
+  // Two cores' worth of CPU divided by what one request costs: the ceiling without a load generator.
+  return `| ${label} | ${parts.join(', ')} | ${total.toFixed(3)} | ${f(2000 / total)} req/s |`;
+}
+
+function cpuTable(x: Results): string[] {
+  return [
+    '',
+    'CPU per request (ms of CPU time, from /proc, during the step; wrk itself not counted)',
+    '',
+    '| step | per process | total | ceiling on 2 cores |',
+    '|---|---|---:|---:|',
+    cpuRow('bare node:http', x.hello),
+    cpuRow('accepted path (incl. persisting)', x.accepted),
+    cpuRow('sold-out path', x.soldOut),
+    '',
+  ];
+}
+
+export function benchMarkdown(x: Results, at = new Date()): string {
+  const rows = [...wrkRows(x), ...seedRows(x.seed), ...rssRows(rssPeak(x))];
+  return [
+    `Benchmarks, ${at.toISOString()}, ${SECONDS} s per wrk step, ${CONNECTIONS} connections, total ${x.seconds.toFixed(0)} s`,
+    '',
+    '| figure | measured | target | met |',
+    '|---|---:|---|---|',
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+    ...cpuTable(x),
+  ].join('\n');
+}
+
+/** Writes bench.md and bench.json into dir (not in a dry run) and prints the Markdown. */
+export async function writeBench(dir: string, x: Results): Promise<void> {
+  const md = benchMarkdown(x);
+  if (DRY) {
+    console.log(md);
+    console.log('(dry run: made-up figures, nothing written)');
+    return;
+  }
+  const { hello, accepted, soldOut, drain, seed } = x;
+  await writeFile(join(dir, 'bench.md'), md);
+  await writeFile(
+    join(dir, 'bench.json'),
+    `${JSON.stringify({ hello, accepted, soldOut, drain, seed: seed && { latency: seed.latency, rows: seed.rows, ok: seed.ok }, rssPeak: rssPeak(x), ratio: ratioOf(x) }, null, 2)}\n`,
+  );
+  console.log(md);
+  console.log(`(written to ${dir})`);
+}
