@@ -10,49 +10,50 @@ import {
 } from '@coupon/kit';
 import { z } from 'zod';
 
-export const issuerEnv = z
-  .object({
-    ...commonEnv,
-    ...redisEnv,
-    ...kafkaEnv,
-    ...databaseEnv,
-    ...tokenEnv,
-    /** Port of the internal HTTP API. */
-    PORT: z.coerce.number().int().min(0).max(65535).default(3001),
-    /**
-     * Interface to listen on. Internal service: loopback unless told otherwise; beyond loopback
-     * INTERNAL_TOKEN must be a secret of your own (the development token is refused).
-     */
-    HOST: z.string().default('127.0.0.1'),
-    /** Gather concurrent produces for up to this long into one batch (kafkajs has no linger.ms). */
-    PRODUCER_LINGER_MS: z.coerce.number().min(0).max(100).default(2),
-    /** Largest batch sent at once. */
-    PRODUCER_MAX_BATCH: z.coerce.number().int().min(1).max(10_000).default(1_000),
-    /** Wait this long for the broker's acknowledgement; past it the outcome is unknown (503, slot kept). */
-    PRODUCER_DELIVERY_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
-    /**
-     * Stop admitting (503) while the batch in flight has waited this long for the broker's
-     * acknowledgement: slots taken then would mostly end as 503s after the delivery timeout.
-     */
-    PRODUCER_STALL_MS: z.coerce.number().int().min(10).default(1_000),
-    /**
-     * After each gate pipeline, WAIT until this many replicas have its writes before producing and
-     * answering (Redis with replicas under Sentinel). 0: off, for a single Redis node.
-     */
-    REDIS_WAIT_REPLICAS: z.coerce.number().int().min(0).max(16).default(0),
-    /**
-     * How long that WAIT may block (the connection, once per batch). Fewer replicas by then: every
-     * admission of the batch is ambiguous (503, slot kept, reconcile repairs), like a produce timeout.
-     */
-    REDIS_WAIT_TIMEOUT_MS: z.coerce.number().int().min(1).max(10_000).default(200),
-    /** Pool for admin and status reads (writes happen in the persister). */
-    DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(5),
-    /** HikariCP connectionTimeout for that pool. */
-    DB_CONNECTION_TIMEOUT_MS: z.coerce.number().int().min(10).default(1_000),
-    /** Apply database migrations at start (under a named lock). */
-    MIGRATE_ON_START: boolish.default(true),
-  })
-  .superRefine(devTokensOnlyOnLoopback(['INTERNAL_TOKEN']));
+const variables = z.object({
+  ...commonEnv,
+  ...redisEnv,
+  ...kafkaEnv,
+  ...databaseEnv,
+  ...tokenEnv,
+  /** Port of the internal HTTP API. */
+  PORT: z.coerce.number().int().min(0).max(65535).default(3001),
+  /**
+   * Interface to listen on. Internal service: loopback unless told otherwise; beyond loopback
+   * INTERNAL_TOKEN must be a secret of your own (the development token is refused).
+   */
+  HOST: z.string().default('127.0.0.1'),
+  /** Gather concurrent produces for up to this long into one batch (kafkajs has no linger.ms). */
+  PRODUCER_LINGER_MS: z.coerce.number().min(0).max(100).default(2),
+  /** Largest batch sent at once. */
+  PRODUCER_MAX_BATCH: z.coerce.number().int().min(1).max(10_000).default(1_000),
+  /** Wait this long for the broker's acknowledgement; past it the outcome is unknown (503, slot kept). */
+  PRODUCER_DELIVERY_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
+  /**
+   * Stop admitting (503) while the batch in flight has waited this long for the broker's
+   * acknowledgement: slots taken then would mostly end as 503s after the delivery timeout.
+   */
+  PRODUCER_STALL_MS: z.coerce.number().int().min(10).default(1_000),
+  /**
+   * After each gate pipeline, WAIT until this many replicas have its writes before producing and
+   * answering (Redis with replicas under Sentinel). 0: off, for a single Redis node.
+   */
+  REDIS_WAIT_REPLICAS: z.coerce.number().int().min(0).max(16).default(0),
+  /**
+   * How long that WAIT may block (the connection, once per batch). Fewer replicas by then: every
+   * admission of the batch is ambiguous (503, slot kept, reconcile repairs), like a produce timeout.
+   */
+  REDIS_WAIT_TIMEOUT_MS: z.coerce.number().int().min(1).max(10_000).default(200),
+  /** Pool for admin and status reads (writes happen in the persister). */
+  DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(5),
+  /** HikariCP connectionTimeout for that pool. */
+  DB_CONNECTION_TIMEOUT_MS: z.coerce.number().int().min(10).default(1_000),
+  /** Apply database migrations at start (under a named lock). */
+  MIGRATE_ON_START: boolish.default(true),
+});
+
+/** Parsed once at start-up: beyond loopback (HOST) the development tokens are refused, naming the variable. */
+export const issuerEnv = variables.superRefine(devTokensOnlyOnLoopback(['INTERNAL_TOKEN']));
 
 export type IssuerEnv = z.infer<typeof issuerEnv>;
 
