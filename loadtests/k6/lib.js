@@ -1,9 +1,10 @@
 // Shared pieces of the k6 suites (k6 v1, plain JS): base URL, the issue call and its outcome counters,
 // coupon creation in setup() and the invariant check in teardown().
 //
-// Environment: BASE_URL (default http://127.0.0.1:3000), ADMIN_TOKEN (default dev-admin-token),
-// DRAIN_TIMEOUT_S (how long teardown waits for persisted to catch up with admitted, default 90),
-// SCALE (multiplies every arrival rate, default 1: use 0.5 on a slower box).
+// Environment: BASE_URL (default http://127.0.0.1:3000), ADMIN_TOKEN (loadtests/run passes the
+// installation's from .local/secrets.env; default dev-admin-token), DRAIN_TIMEOUT_S (how long
+// teardown waits for persisted to catch up with admitted, default 90), SCALE (multiplies every
+// arrival rate, default 1: use 0.5 on a slower box).
 import { check, sleep } from 'k6';
 import exec from 'k6/execution';
 import http from 'k6/http';

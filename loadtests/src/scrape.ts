@@ -8,8 +8,10 @@
  *
  *   node src/scrape.ts --out metrics.jsonl [--interval 1000] [--max-seconds 3600]
  *        [--target name=url]... [--proc name=pidfile]...
- * Without --target: gateway, issuer and persister on 127.0.0.1:3000-3002. Without --proc: the pid
- * files of scripts/services and infra/local/stack under .local/run.
+ * Without --target: the gateway's metrics listener on 127.0.0.1:9464 (GATEWAY_METRICS_PORT; its
+ * public port does not serve /metrics), issuer and persister on 127.0.0.1:3001-3002 (ISSUER_PORT,
+ * PERSISTER_PORT). Without --proc: the pid files of scripts/services and infra/local/stack under
+ * .local/run.
  */
 import { execFileSync } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
@@ -84,7 +86,7 @@ function config(): Config {
   if (!values.out) throw new Error('--out FILE is required');
   const targets = pairs(values.target);
   if (targets.size === 0) {
-    targets.set('gateway', `http://127.0.0.1:${process.env.GATEWAY_PORT ?? 3000}/metrics`);
+    targets.set('gateway', `http://127.0.0.1:${process.env.GATEWAY_METRICS_PORT ?? 9464}/metrics`);
     targets.set('issuer', `http://127.0.0.1:${process.env.ISSUER_PORT ?? 3001}/metrics`);
     targets.set('persister', `http://127.0.0.1:${process.env.PERSISTER_PORT ?? 3002}/metrics`);
   }

@@ -53,10 +53,17 @@ export class ServiceProcess {
     readonly port: number,
     private env: Record<string, string>,
     readonly logFile: string,
+    /** The gateway's metrics listener (METRICS_PORT); the other services serve /metrics on `port`. */
+    readonly metricsPort = port,
   ) {}
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Where this process serves /metrics (`${metricsUrl}/metrics`). */
+  get metricsUrl(): string {
+    return `http://127.0.0.1:${this.metricsPort}`;
   }
 
   get pid(): number | undefined {
@@ -83,6 +90,7 @@ export class ServiceProcess {
         HOME: process.env.HOME ?? '/tmp',
         ...this.env,
         PORT: String(this.port),
+        METRICS_PORT: String(this.metricsPort),
       },
       stdio: ['ignore', fd, fd],
     });
@@ -154,7 +162,9 @@ export class ProcessGroup {
 
   /** Creates (does not start) a process on a free port. `env` is the whole environment it sees. */
   async create(name: string, service: ServiceName, env: Record<string, string>): Promise<ServiceProcess> {
-    const p = new ServiceProcess(name, service, await freePort(), env, join(this.logDir, `${name}.log`));
+    const port = await freePort();
+    const metricsPort = service === 'gateway' ? await freePort() : port;
+    const p = new ServiceProcess(name, service, port, env, join(this.logDir, `${name}.log`), metricsPort);
     this.all.push(p);
     return p;
   }

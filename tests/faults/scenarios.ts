@@ -161,7 +161,7 @@ export const poolExhausted = (tm: Timing): Spec<WithProxy & { timeouts: number }
 
 /** Sum of a metric's samples on a service's /metrics, optionally only those whose labels contain `label`. */
 export async function metric(p: ServiceProcess, name: string, label = ''): Promise<number> {
-  const text = await (await fetch(`${p.url}/metrics`)).text();
+  const text = await (await fetch(`${p.metricsUrl}/metrics`)).text();
   return text
     .split('\n')
     .filter((l) => (l.startsWith(`${name} `) || l.startsWith(`${name}{`)) && l.includes(label))

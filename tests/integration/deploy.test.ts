@@ -98,6 +98,7 @@ async function start(svc: Service, env: Record<string, string>): Promise<Deploye
     env: {
       PATH: process.env.PATH ?? '',
       PORT: String(port),
+      METRICS_PORT: '0', // the gateway's metrics listener: never the fixed 9464 in a test
       HOST: '127.0.0.1',
       LOG_LEVEL: 'info',
       SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS),

@@ -25,11 +25,12 @@ export function topics() {
   return topicNames(infra().KAFKA_TOPIC_PREFIX);
 }
 
-/** Environment every service gets in tests: the real infrastructure, port 0, quiet logs. */
+/** Environment every service gets in tests: the real infrastructure, port 0 (the gateway's metrics listener too), quiet logs. */
 export function baseEnv(extra: Record<string, string> = {}): Record<string, string> {
   return {
     ...infra(),
     PORT: '0',
+    METRICS_PORT: '0',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     MIGRATE_ON_START: 'false',
     INTERNAL_TOKEN,

@@ -150,7 +150,7 @@ let gw: Scrape;
 let iss: Scrape;
 let per: Scrape;
 const bases = () => [
-  sys.url,
+  sys.gateway.metricsUrl, // the gateway's own metrics listener, not its public port
   `http://127.0.0.1:${sys.issuer.port}`,
   `http://127.0.0.1:${sys.persister?.port}`,
 ];

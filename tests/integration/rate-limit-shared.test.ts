@@ -24,7 +24,7 @@ async function dropLimiterKeys(): Promise<number> {
   return keys.length > 0 ? redis.del(...keys) : 0;
 }
 
-/** The gateway's sample of `name` whose labels include `labels` (NaN when there is none). */
+/** The gateway's sample of `name` (from its metrics listener at `url`) whose labels include `labels` (NaN when there is none). */
 async function metric(url: string, name: string, labels: Record<string, string> = {}): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
   const line = text
@@ -110,8 +110,8 @@ describe('shared rate limiter: its keys lost from Redis', () => {
     // unpatched, it stayed on the fallback for good).
     expect(await redis.hget('b_coupon-gateway-rate_settings', 'reservoirIncreaseMaximum')).toBe('2000');
     const end = Date.now() + 1_500;
-    while ((await mode(sys.url)) !== 1 && Date.now() < end) await sleep(50);
-    expect(await mode(sys.url)).toBe(1);
+    while ((await mode(sys.gateway.metricsUrl)) !== 1 && Date.now() < end) await sleep(50);
+    expect(await mode(sys.gateway.metricsUrl)).toBe(1);
   });
 });
 
@@ -147,7 +147,7 @@ describe('shared rate limiter: Redis unreachable', () => {
     const users = userIds(400);
     const warm = await Promise.all(users.slice(0, 5).map((u) => issue(sys.url, u, coupon.id)));
     expect(tally(warm)).toEqual({ '202': 5 });
-    expect(await mode(sys.url)).toBe(1);
+    expect(await mode(sys.gateway.metricsUrl)).toBe(1);
 
     await proxy.refuse();
     // 150 at once against a bucket of 30 (+1 per 100 ms): the fallback bucket admits about its burst,
@@ -159,10 +159,10 @@ describe('shared rate limiter: Redis unreachable', () => {
     expect(t['202'] ?? 0, JSON.stringify(t)).toBeGreaterThanOrEqual(10);
     expect(t['202'] ?? 0, JSON.stringify(t)).toBeLessThanOrEqual(80);
     expect(cut.find((a) => a.status === 429)?.headers.get('retry-after')).toBe('1');
-    expect(await mode(sys.url)).toBe(2);
-    expect(await switches(sys.url, 'fallback')).toBe(1);
-    expect(await decisions(sys.url, 'admitted')).toBeGreaterThanOrEqual(t['202'] ?? 0);
-    expect(await decisions(sys.url, 'rejected')).toBe(t['429 RATE_LIMITED']);
+    expect(await mode(sys.gateway.metricsUrl)).toBe(2);
+    expect(await switches(sys.gateway.metricsUrl, 'fallback')).toBe(1);
+    expect(await decisions(sys.gateway.metricsUrl, 'admitted')).toBeGreaterThanOrEqual(t['202'] ?? 0);
+    expect(await decisions(sys.gateway.metricsUrl, 'rejected')).toBe(t['429 RATE_LIMITED']);
 
     // Still no 5xx a while into the outage.
     await sleep(300);
@@ -172,12 +172,12 @@ describe('shared rate limiter: Redis unreachable', () => {
     await proxy.accept();
     // ioredis reconnects with back-off (at most 2 s); the next probe then answers.
     const backAt = Date.now();
-    while ((await mode(sys.url)) !== 1 && Date.now() - backAt < 8_000) await sleep(100);
-    expect(await mode(sys.url)).toBe(1);
-    expect(await switches(sys.url, 'shared')).toBe(1);
+    while ((await mode(sys.gateway.metricsUrl)) !== 1 && Date.now() - backAt < 8_000) await sleep(100);
+    expect(await mode(sys.gateway.metricsUrl)).toBe(1);
+    expect(await switches(sys.gateway.metricsUrl, 'shared')).toBe(1);
     const after = await Promise.all(users.slice(165, 175).map((u) => issue(sys.url, u, coupon.id)));
     expect(tally(after)).toEqual({ '202': 10 });
-    expect(await switches(sys.url, 'fallback')).toBe(1);
+    expect(await switches(sys.gateway.metricsUrl, 'fallback')).toBe(1);
   });
 
   it('error: a gateway started while its Redis is unreachable serves from the fallback, then shares once Redis is up', async () => {
@@ -197,11 +197,11 @@ describe('shared rate limiter: Redis unreachable', () => {
     try {
       const during = await Promise.all(userIds(5).map((u) => issue(gw.url, u, coupon.id)));
       expect(tally(during)).toEqual({ '202': 5 });
-      expect(await mode(gw.url)).toBe(2);
+      expect(await mode(gw.metricsUrl)).toBe(2);
       await proxy.accept();
       const backAt = Date.now();
-      while ((await mode(gw.url)) !== 1 && Date.now() - backAt < 8_000) await sleep(100);
-      expect(await mode(gw.url)).toBe(1);
+      while ((await mode(gw.metricsUrl)) !== 1 && Date.now() - backAt < 8_000) await sleep(100);
+      expect(await mode(gw.metricsUrl)).toBe(1);
       const after = await Promise.all(userIds(5).map((u) => issue(gw.url, u, coupon.id)));
       expect(tally(after)).toEqual({ '202': 5 });
     } finally {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEV_TOKENS } from './bind.js';
 import { parseSentinels } from './redis.js';
 
 /**
@@ -84,9 +85,21 @@ export const databaseEnv = {
   DATABASE_URL: z.url().default('mysql://coupon:coupon@127.0.0.1:3307/coupon'),
 };
 
+/** A token: a secret of 8 characters or more; an empty value (compose's `${X:-}`) is refused, not defaulted. */
+export const secret = () =>
+  z
+    .string()
+    .min(
+      8,
+      'must be a secret of 8 characters or more (scripts/start keeps generated ones in .local/secrets.env)',
+    );
+
 export const tokenEnv = {
-  /** Shared secret between gateway and issuer (header x-internal-token). */
-  INTERNAL_TOKEN: z.string().min(8).default('dev-internal-token'),
+  /**
+   * Shared secret between gateway and issuer (header x-internal-token). The default is a development
+   * token: a service listening beyond loopback (HOST) refuses to start with it.
+   */
+  INTERNAL_TOKEN: secret().default(DEV_TOKENS.INTERNAL_TOKEN),
 };
 
 /** "true"/"false"/"1"/"0" → boolean; z.coerce.boolean would read "false" as true. */

@@ -1,21 +1,35 @@
-import { boolish, commonEnv, drainEnv, parseEnv, redisEnv, tokenEnv } from '@coupon/kit';
+import {
+  boolish,
+  commonEnv,
+  DEV_TOKENS,
+  devTokensOnlyOnLoopback,
+  drainEnv,
+  parseEnv,
+  redisEnv,
+  secret,
+  tokenEnv,
+} from '@coupon/kit';
 import { z } from 'zod';
 
-export const gatewayEnv = z.object({
+const variables = z.object({
   ...commonEnv,
   ...drainEnv,
   ...redisEnv,
   ...tokenEnv,
   /** Public HTTP port. */
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  /** Interface to listen on (the gateway is the public edge). */
-  HOST: z.string().default('0.0.0.0'),
   /**
-   * Serve /metrics on this port (on METRICS_HOST) instead of the public one, like Spring's management
-   * port. Unset: /metrics is on PORT, and the ingress must keep it private.
+   * Interface to listen on. Loopback by default; HOST=0.0.0.0 exposes the gateway (the Dockerfile sets
+   * it), and then ADMIN_TOKEN and INTERNAL_TOKEN must be secrets of your own: the gateway refuses to
+   * start with the development tokens on any interface beyond loopback.
    */
-  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
-  /** Interface of the metrics listener. */
+  HOST: z.string().default('127.0.0.1'),
+  /**
+   * /metrics has a listener of its own on this port (on METRICS_HOST), never the public PORT, like
+   * Spring's management port; Prometheus scrapes it. 0: a free port (tests).
+   */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  /** Interface of the metrics listener: loopback unless a scraper elsewhere needs it. */
   METRICS_HOST: z.string().default('127.0.0.1'),
   /** Base URL of the issuer's internal API. */
   ISSUER_URL: z.url().default('http://127.0.0.1:3001'),
@@ -27,8 +41,11 @@ export const gatewayEnv = z.object({
   ISSUER_MAX_IN_FLIGHT: z.coerce.number().int().min(1).default(1_024),
   /** Issue requests sent to the issuer in one call at most; those arriving in one event-loop turn go together. */
   ISSUER_MAX_BATCH: z.coerce.number().int().min(1).max(1_000).default(256),
-  /** Bearer token for /admin. */
-  ADMIN_TOKEN: z.string().min(8).default('dev-admin-token'),
+  /**
+   * Bearer token for /admin. The default is a development token, refused beyond loopback (HOST);
+   * scripts/start generates one per installation into .local/secrets.env.
+   */
+  ADMIN_TOKEN: secret().default(DEV_TOKENS.ADMIN_TOKEN),
   /** Token bucket: sustained requests per second admitted to the issue endpoint (per instance unless shared). */
   RATE_LIMIT_PER_SEC: z.coerce.number().int().min(1).default(20_000),
   /** Token bucket size: how large a burst passes at once. */
@@ -42,6 +59,9 @@ export const gatewayEnv = z.object({
   /** Open breaker tries one call again (half-open) after this long. */
   BREAKER_RESET_MS: z.coerce.number().int().min(100).default(2_000),
 });
+
+/** Parsed once at start-up: beyond loopback (HOST) the development tokens are refused, naming the variable. */
+export const gatewayEnv = variables.superRefine(devTokensOnlyOnLoopback(['ADMIN_TOKEN', 'INTERNAL_TOKEN']));
 
 export type GatewayEnv = z.infer<typeof gatewayEnv>;
 

@@ -21,8 +21,10 @@ import { RateLimiter } from './rate-limit.js';
 export interface RunningGateway {
   port: number;
   url: string;
-  /** The metrics listener's port when METRICS_PORT is set. */
-  metricsPort?: number;
+  /** The metrics listener's port (METRICS_PORT, on METRICS_HOST): /metrics is never on the public port. */
+  metricsPort: number;
+  /** Base URL of the metrics listener (`${metricsUrl}/metrics`). */
+  metricsUrl: string;
   issuer: IssuerClient;
   shutdown: Shutdown;
   stop(): Promise<void>;
@@ -67,23 +69,20 @@ export async function startGateway(
     adminToken: env.ADMIN_TOKEN,
     draining: () => shutdown.draining,
     metrics,
-    publicMetrics: env.METRICS_PORT === undefined,
+    publicMetrics: false,
   });
   const server = await listen(app, env.PORT, env.HOST, { draining: () => shutdown.draining });
   const port = (server.address() as AddressInfo).port;
-  const url = `http://${env.HOST === '0.0.0.0' ? '127.0.0.1' : env.HOST}:${port}`;
-  log.info({ url }, 'gateway listening');
+  const url = `http://${localHost(env.HOST)}:${port}`;
+  log.info({ url, host: env.HOST }, 'gateway listening');
 
-  let metricsServer: Awaited<ReturnType<typeof listen>> | undefined;
-  if (env.METRICS_PORT !== undefined) {
-    const management = new Hono<Env>();
-    metricsRoute(management, metrics.registry);
-    metricsServer = await listen(management, env.METRICS_PORT, env.METRICS_HOST);
-    log.info(
-      { port: (metricsServer.address() as AddressInfo).port, host: env.METRICS_HOST },
-      'metrics listening',
-    );
-  }
+  // /metrics on a listener of its own (the management port), so the public one never serves it.
+  const management = new Hono<Env>();
+  metricsRoute(management, metrics.registry);
+  const metricsServer = await listen(management, env.METRICS_PORT, env.METRICS_HOST);
+  const metricsPort = (metricsServer.address() as AddressInfo).port;
+  const metricsUrl = `http://${localHost(env.METRICS_HOST)}:${metricsPort}`;
+  log.info({ url: `${metricsUrl}/metrics`, host: env.METRICS_HOST }, 'metrics listening');
 
   // SIGTERM: /ready is 503 from the first instant (shutdown.draining); requests that still come
   // are served, with `Connection: close`, until the load balancer has seen the 503 and stopped
@@ -91,12 +90,15 @@ export async function startGateway(
   shutdown
     .add('wait for the load balancer', () => sleep(env.DRAIN_DELAY_MS))
     .add('drain http', () => closeServer(server))
-    .add('close metrics listener', async () => {
-      if (metricsServer) await closeServer(metricsServer);
-    })
+    .add('close metrics listener', () => closeServer(metricsServer))
     .add('close issuer client', () => issuer.close())
     .add('stop rate limiter', () => limiter.stop())
     .add('close redis', () => redis?.quit());
-  const metricsPort = metricsServer ? (metricsServer.address() as AddressInfo).port : undefined;
-  return { port, url, metricsPort, issuer, shutdown, stop: () => shutdown.run('stop') };
+  return { port, url, metricsPort, metricsUrl, issuer, shutdown, stop: () => shutdown.run('stop') };
+}
+
+/** An address to reach a listener on `host` from this machine (a wildcard listener answers on loopback). */
+function localHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::' || host === '') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
 }

@@ -1,7 +1,16 @@
-import { boolish, commonEnv, databaseEnv, kafkaEnv, parseEnv, redisEnv, tokenEnv } from '@coupon/kit';
+import {
+  boolish,
+  commonEnv,
+  databaseEnv,
+  devTokensOnlyOnLoopback,
+  kafkaEnv,
+  parseEnv,
+  redisEnv,
+  tokenEnv,
+} from '@coupon/kit';
 import { z } from 'zod';
 
-export const issuerEnv = z.object({
+const variables = z.object({
   ...commonEnv,
   ...redisEnv,
   ...kafkaEnv,
@@ -9,7 +18,10 @@ export const issuerEnv = z.object({
   ...tokenEnv,
   /** Port of the internal HTTP API. */
   PORT: z.coerce.number().int().min(0).max(65535).default(3001),
-  /** Interface to listen on. Internal service: loopback unless told otherwise. */
+  /**
+   * Interface to listen on. Internal service: loopback unless told otherwise; beyond loopback
+   * INTERNAL_TOKEN must be a secret of your own (the development token is refused).
+   */
   HOST: z.string().default('127.0.0.1'),
   /** Gather concurrent produces for up to this long into one batch (kafkajs has no linger.ms). */
   PRODUCER_LINGER_MS: z.coerce.number().min(0).max(100).default(2),
@@ -39,6 +51,9 @@ export const issuerEnv = z.object({
   /** Apply database migrations at start (under a named lock). */
   MIGRATE_ON_START: boolish.default(true),
 });
+
+/** Parsed once at start-up: beyond loopback (HOST) the development tokens are refused, naming the variable. */
+export const issuerEnv = variables.superRefine(devTokensOnlyOnLoopback(['INTERNAL_TOKEN']));
 
 export type IssuerEnv = z.infer<typeof issuerEnv>;
 
