@@ -13,6 +13,8 @@ export interface BatchingConfig {
 export interface BatchHooks {
   /** err is the failure when ok is false (metrics tell definite from ambiguous failures with it). */
   onBatch?(size: number, ms: number, ok: boolean, err?: unknown): void;
+  /** Messages failed with NotSentError (never handed to kafkajs: a definite failure). */
+  onNotSent?(count: number): void;
 }
 
 /** The broker did not acknowledge in time. The event may or may not be in Kafka: do not release the slot. */
@@ -24,13 +26,38 @@ export class DeliveryTimeoutError extends Error {
   }
 }
 
-type Pending = { message: Message; resolve: () => void; reject: (err: unknown) => void };
+/**
+ * The message waited in the queue past the delivery timeout and was never handed to kafkajs (a send
+ * abandoned at its own timeout was still running): it is certainly not in Kafka.
+ */
+export class NotSentError extends Error {
+  readonly ambiguous = false;
+  constructor(ms: number) {
+    super(`KafkaException: not sent within ${ms} ms (the producer was still busy with a timed-out batch)`);
+    this.name = 'NotSentError';
+  }
+}
+
+type Pending = {
+  message: Message;
+  /** performance.now() when queued. */
+  at: number;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+};
 
 /**
  * Gathers concurrent sends for up to `lingerMs` (or `maxBatch` messages) into one producer.send with
  * acks=all, and settles each caller when the broker has acknowledged the batch. Batches go out one
  * after another (the idempotent producer keeps order with one request in flight); what arrives while
  * one is in flight joins the next.
+ *
+ * One after another includes a batch whose callers were already answered at the delivery timeout:
+ * kafkajs keeps retrying it, and a second send meanwhile races it for the partitions' sequence
+ * numbers (kafkajs takes them per broker, so after a leader moved the new leader gets a later batch's
+ * numbers first: OUT_OF_ORDER_SEQUENCE_NUMBER, seen on 193 of 300 failed produces when a broker of
+ * three was killed). The next batch waits for that send to end; messages that wait past the
+ * delivery timeout meanwhile fail with NotSentError, a definite failure.
  */
 export class BatchingProducer {
   private queue: Pending[] = [];
@@ -49,7 +76,7 @@ export class BatchingProducer {
 
   send(message: Message): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ message, resolve, reject });
+      this.queue.push({ message, at: performance.now(), resolve, reject });
       if (this.queue.length >= this.cfg.maxBatch) this.kick();
       else this.timer ??= setTimeout(() => this.kick(), this.cfg.lingerMs);
     });
@@ -67,9 +94,9 @@ export class BatchingProducer {
   }
 
   /**
-   * How long the batch in flight has waited for the broker (0 when none is). acks=all answers in
-   * milliseconds here; a batch that has waited for seconds means the broker is unreachable, and every
-   * slot taken meanwhile would end as a 503 after the delivery timeout.
+   * How long the batch in flight has waited for the broker (0 when none is), its callers answered or
+   * not. acks=all answers in milliseconds here; a batch that has waited for seconds means the broker
+   * is unreachable, and every slot taken meanwhile would end as a 503 after the delivery timeout.
    */
   get stalledMs(): number {
     return this.sentAt === undefined ? 0 : performance.now() - this.sentAt;
@@ -95,11 +122,8 @@ export class BatchingProducer {
     const t0 = performance.now();
     this.sentAt = t0;
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new DeliveryTimeoutError(this.cfg.deliveryTimeoutMs)),
-        this.cfg.deliveryTimeoutMs,
-      );
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), this.cfg.deliveryTimeoutMs);
     });
     const send = this.producer.send({
       topic: this.cfg.topic,
@@ -107,19 +131,35 @@ export class BatchingProducer {
       messages: batch.map((p) => p.message),
     });
     try {
-      await Promise.race([send, timeout]);
-      this.hooks.onBatch?.(batch.length, performance.now() - t0, true);
-      for (const p of batch) p.resolve();
+      if ((await Promise.race([send.then(() => 'sent' as const), timeout])) === 'sent') {
+        this.hooks.onBatch?.(batch.length, performance.now() - t0, true);
+        for (const p of batch) p.resolve();
+        return;
+      }
+      const err = new DeliveryTimeoutError(this.cfg.deliveryTimeoutMs);
+      this.hooks.onBatch?.(batch.length, performance.now() - t0, false, err);
+      for (const p of batch) p.reject(err);
+      // The send may still complete (its events then reach the log: the slots stay taken, so nothing
+      // is over-issued); kafkajs's own retry bound ends it. Until then no other batch goes out.
+      const expire = setInterval(() => this.expireQueued(), 100).unref();
+      await send.catch(() => undefined).finally(() => clearInterval(expire));
     } catch (err) {
       this.hooks.onBatch?.(batch.length, performance.now() - t0, false, err);
       for (const p of batch) p.reject(err);
-      // A timed-out send may still complete later (its events then reach the log: the slots stay
-      // taken, so nothing is over-issued). kafkajs's own retry bound ends it.
-      send.catch(() => undefined);
     } finally {
       clearTimeout(timer);
       this.sentAt = undefined;
     }
+  }
+
+  /** Fails the queued messages older than the delivery timeout (the queue is in arrival order). */
+  private expireQueued(): void {
+    const oldest = performance.now() - this.cfg.deliveryTimeoutMs;
+    let n = 0;
+    while (n < this.queue.length && (this.queue[n] as Pending).at <= oldest) n++;
+    if (n === 0) return;
+    this.hooks.onNotSent?.(n);
+    for (const p of this.queue.splice(0, n)) p.reject(new NotSentError(this.cfg.deliveryTimeoutMs));
   }
 }
 
@@ -134,6 +174,7 @@ export class BatchingProducer {
  */
 export function isDefiniteFailure(err: unknown): boolean {
   if (err instanceof DeliveryTimeoutError) return false;
+  if (err instanceof NotSentError) return true;
   const x = err as { message?: unknown } | undefined;
   return typeof x?.message === 'string' && /producer is disconnected/i.test(x.message);
 }
