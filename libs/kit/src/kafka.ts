@@ -1,8 +1,8 @@
 import { type Admin, type ConfigResourceTypes, Kafka, type LogEntry, logLevel } from 'kafkajs';
+import type { Logger } from './log.js';
 
 /** ConfigResourceTypes.BROKER: kafkajs's CommonJS export is not visible to ESM named imports. */
 const BROKER_RESOURCE = 4 as ConfigResourceTypes;
-import type { Logger } from './log.js';
 
 export interface KafkaConfig {
   brokers: string[];
