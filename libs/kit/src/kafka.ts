@@ -53,12 +53,32 @@ export async function ensureTopics(
     if (missing.length > 0) {
       const rf = replicationFactor ?? (await defaultReplicationFactor(admin));
       await admin.createTopics({
-        waitForLeaders: true,
+        waitForLeaders: false,
         topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: rf })),
       });
+      await waitForLeaders(admin, missing);
     }
   } finally {
     await admin.disconnect();
+  }
+}
+
+/**
+ * Waits until every partition of the topics has a leader. kafkajs's own `waitForLeaders` gives up on
+ * the first answer other than LEADER_NOT_AVAILABLE; on three brokers, one whose metadata has not yet
+ * caught up with the new topic answers UNKNOWN_TOPIC_OR_PARTITION (seen: the issuer crashed at start).
+ */
+async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const led = await admin.fetchTopicMetadata({ topics }).then(
+      (m) => m.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0)),
+      () => false,
+    );
+    if (led) return;
+    if (Date.now() > end)
+      throw new Error(`KafkaException: topics ${topics.join(', ')} have no leader after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 
