@@ -19,6 +19,7 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
 public class EnsureTopics {
   public static void main(String[] args) throws Exception {
@@ -74,8 +75,22 @@ public class EnsureTopics {
       }
 
       // 3. Verify partition counts (a topic created earlier with other settings is reported, not altered).
-      Map<String, TopicDescription> described =
-          admin.describeTopics(wanted.keySet()).allTopicNames().get(30, TimeUnit.SECONDS);
+      // With several brokers, the one asked may not know a topic created a moment ago
+      // (UnknownTopicOrPartition), or its partitions may have no leader yet: ask again until the deadline.
+      Map<String, TopicDescription> described;
+      while (true) {
+        try {
+          described = admin.describeTopics(wanted.keySet()).allTopicNames().get(30, TimeUnit.SECONDS);
+          if (described.values().stream().allMatch(d -> d.partitions().stream().allMatch(p -> p.leader() != null))) break;
+        } catch (ExecutionException e) {
+          if (!(e.getCause() instanceof UnknownTopicOrPartitionException)) throw e;
+        }
+        if (System.nanoTime() > deadline) {
+          System.err.println("topics " + wanted.keySet() + " not described with leaders in time");
+          System.exit(1);
+        }
+        Thread.sleep(200);
+      }
       boolean ok = true;
       for (Map.Entry<String, Integer> t : wanted.entrySet()) {
         TopicDescription d = described.get(t.getKey());
