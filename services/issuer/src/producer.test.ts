@@ -10,6 +10,7 @@ function fakeProducer(behaviour: (r: ProducerRecord) => Promise<unknown>) {
       sends.push(r);
       return behaviour(r);
     },
+    disconnect: async () => undefined,
   } as unknown as Producer;
   return { producer, sends };
 }
@@ -101,6 +102,43 @@ describe('BatchingProducer', () => {
     expect(err).toBeInstanceOf(NotSentError);
     expect(isDefiniteFailure(err)).toBe(true);
     expect(sends).toHaveLength(1);
+  });
+
+  it('error: after a failed send the next batch goes through a renewed producer (new id, sequences from 0)', async () => {
+    const first = fakeProducer(async () => {
+      throw Object.assign(new Error('The broker received an out of order sequence number'), { code: 45 });
+    });
+    const second = fakeProducer(async () => []);
+    let renewals = 0;
+    const p = new BatchingProducer(first.producer, { ...cfg, lingerMs: 0 }, {}, async () => {
+      renewals++;
+      return second.producer;
+    });
+    await expect(p.send({ value: 'a' })).rejects.toThrow(/out of order/);
+    await p.send({ value: 'b' });
+    await p.send({ value: 'c' });
+    expect(renewals).toBe(1);
+    expect(first.sends.map((s) => s.messages[0]?.value)).toEqual(['a']);
+    expect(second.sends.map((s) => s.messages[0]?.value)).toEqual(['b', 'c']);
+  });
+
+  it('error: no renewed producer to be had → the batch fails as never sent (definite), the next batch tries again', async () => {
+    const first = fakeProducer(async () => {
+      throw new Error('Connection error');
+    });
+    const second = fakeProducer(async () => []);
+    let renewals = 0;
+    const p = new BatchingProducer(first.producer, { ...cfg, lingerMs: 0 }, {}, async () => {
+      if (++renewals === 1) throw new Error('Connection refused');
+      return second.producer;
+    });
+    await expect(p.send({ value: 'a' })).rejects.toThrow(/Connection error/);
+    const err = await p.send({ value: 'b' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NotSentError);
+    expect(isDefiniteFailure(err)).toBe(true);
+    await p.send({ value: 'c' });
+    expect(renewals).toBe(2);
+    expect(second.sends.map((s) => s.messages[0]?.value)).toEqual(['c']);
   });
 
   it('happy: flush waits for queued messages', async () => {

@@ -27,13 +27,13 @@ export class DeliveryTimeoutError extends Error {
 }
 
 /**
- * The message waited in the queue past the delivery timeout and was never handed to kafkajs (a send
- * abandoned at its own timeout was still running): it is certainly not in Kafka.
+ * The message was never handed to kafkajs: it waited in the queue past the delivery timeout behind a
+ * send abandoned at its own timeout, or no fresh producer could be had. It is certainly not in Kafka.
  */
 export class NotSentError extends Error {
   readonly ambiguous = false;
-  constructor(ms: number) {
-    super(`KafkaException: not sent within ${ms} ms (the producer was still busy with a timed-out batch)`);
+  constructor(why: string) {
+    super(`KafkaException: not sent (${why})`);
     this.name = 'NotSentError';
   }
 }
@@ -58,6 +58,14 @@ type Pending = {
  * numbers first: OUT_OF_ORDER_SEQUENCE_NUMBER, seen on 193 of 300 failed produces when a broker of
  * three was killed). The next batch waits for that send to end; messages that wait past the
  * delivery timeout meanwhile fail with NotSentError, a definite failure.
+ *
+ * After any failed send the kafkajs producer is replaced (`renew`: a new producer id, sequences from
+ * 0) before the next batch. kafkajs takes a partition's sequence numbers back when a request fails,
+ * even one the broker appended before the connection died or the request timed out; its count then
+ * lags the broker's, and every later batch for that partition is refused OUT_OF_ORDER_SEQUENCE_NUMBER
+ * (seen: the issuer answered 503 until the killed broker was back), or, with an equal count, taken
+ * for a duplicate and acknowledged without being written. Nothing is retried across producers (a
+ * failed batch is answered 503 and left to reconcile), so a new id costs no idempotence we rely on.
  */
 export class BatchingProducer {
   private queue: Pending[] = [];
@@ -68,10 +76,15 @@ export class BatchingProducer {
   private sentAt: number | undefined;
   private idle: Array<() => void> = [];
 
+  /** A send failed since the producer was made: replace it before the next batch. */
+  private stale = false;
+
   constructor(
-    private readonly producer: Producer,
+    private producer: Producer,
     private readonly cfg: BatchingConfig,
     private readonly hooks: BatchHooks = {},
+    /** A new connected kafkajs producer (new producer id); without it the producer is kept. */
+    private readonly renew?: () => Promise<Producer>,
   ) {}
 
   send(message: Message): Promise<void> {
@@ -121,6 +134,34 @@ export class BatchingProducer {
   private async sendBatch(batch: Pending[]): Promise<void> {
     const t0 = performance.now();
     this.sentAt = t0;
+    if (this.stale && !(await this.renewProducer(batch))) return;
+    await this.sendNow(batch, t0);
+  }
+
+  /** Replaces the producer; false (the batch failed as never sent) when no new one could be had. */
+  private async renewProducer(batch: Pending[]): Promise<boolean> {
+    if (!this.renew) return true;
+    const expire = setInterval(() => this.expireQueued(), 100).unref();
+    try {
+      const old = this.producer;
+      this.producer = await this.renew();
+      this.stale = false;
+      void Promise.resolve()
+        .then(() => old.disconnect())
+        .catch(() => undefined);
+      return true;
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      this.sentAt = undefined;
+      this.hooks.onNotSent?.(batch.length);
+      for (const p of batch) p.reject(new NotSentError(`no new producer: ${reason}`));
+      return false;
+    } finally {
+      clearInterval(expire);
+    }
+  }
+
+  private async sendNow(batch: Pending[], t0: number): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), this.cfg.deliveryTimeoutMs);
@@ -136,6 +177,7 @@ export class BatchingProducer {
         for (const p of batch) p.resolve();
         return;
       }
+      this.stale = true;
       const err = new DeliveryTimeoutError(this.cfg.deliveryTimeoutMs);
       this.hooks.onBatch?.(batch.length, performance.now() - t0, false, err);
       for (const p of batch) p.reject(err);
@@ -144,11 +186,12 @@ export class BatchingProducer {
       const expire = setInterval(() => this.expireQueued(), 100).unref();
       await send.catch(() => undefined).finally(() => clearInterval(expire));
     } catch (err) {
+      this.stale = true;
       this.hooks.onBatch?.(batch.length, performance.now() - t0, false, err);
       for (const p of batch) p.reject(err);
     } finally {
       clearTimeout(timer);
-      this.sentAt = undefined;
+      this.sentAt = undefined; // before the callers' continuations run
     }
   }
 
@@ -159,7 +202,8 @@ export class BatchingProducer {
     while (n < this.queue.length && (this.queue[n] as Pending).at <= oldest) n++;
     if (n === 0) return;
     this.hooks.onNotSent?.(n);
-    for (const p of this.queue.splice(0, n)) p.reject(new NotSentError(this.cfg.deliveryTimeoutMs));
+    for (const p of this.queue.splice(0, n))
+      p.reject(new NotSentError(`queued past ${this.cfg.deliveryTimeoutMs} ms behind a timed-out batch`));
   }
 }
 
