@@ -46,7 +46,13 @@ export class PrivateKafkaCluster {
     const c = new PrivateKafkaCluster(ports);
     clusters.add(c);
     const t0 = Date.now();
-    await c.stack('up', ...PrivateKafkaCluster.NODES.map((n) => `kafka${n}`));
+    try {
+      await c.stack('up', ...PrivateKafkaCluster.NODES.map((n) => `kafka${n}`));
+    } catch (err) {
+      // The brokers run detached (setsid): a failed `up` must not leave them behind (seen: three).
+      await c.stop().catch(() => undefined);
+      throw err;
+    }
     c.startS = (Date.now() - t0) / 1_000;
     return c;
   }
