@@ -2,6 +2,7 @@ import type { DbPool } from '@coupon/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testPool } from '../integration/harness.js';
 import { PrivateKafka } from './private-kafka.js';
+import { PrivateKafkaCluster } from './private-kafka-cluster.js';
 import { type FaultRow, type FaultSpec, type FaultSystem, faultTable, runChecked } from './run.js';
 import {
   dbOutage,
@@ -14,6 +15,7 @@ import {
   type Timing,
 } from './scenarios.js';
 import { redisFailover, redisPartition } from './scenarios-ha.js';
+import { describeLeaderKill, kafkaLeaderKill } from './scenarios-kafka.js';
 import { flakyNetwork, kafkaOutage, kafkaRestart } from './scenarios-net.js';
 
 /**
@@ -30,17 +32,24 @@ const tm: Timing = {
 };
 const rows: FaultRow[] = [];
 let pool: DbPool;
-let kafka: PrivateKafka | undefined;
+/** The single private broker of the broker faults, started by the first test that needs it. */
+let kafka: Promise<PrivateKafka> | undefined;
+const privateKafka = () => {
+  kafka ??= PrivateKafka.start();
+  return kafka;
+};
 
 beforeAll(async () => {
   if (!LONG) return;
   pool = testPool();
-  if (PrivateKafka.available()) kafka = await PrivateKafka.start();
 }, 120_000);
 afterAll(async () => {
   if (rows.length) console.log(`fault table (long form, ${tm.rate} req/s)\n${faultTable(rows)}`);
   await pool?.end();
-  await kafka?.stop();
+  await kafka?.then(
+    (k) => k.stop(),
+    () => undefined,
+  );
 });
 
 const run = <S extends FaultSystem>(spec: FaultSpec<S>) => runChecked(spec, pool, rows);
@@ -108,10 +117,33 @@ describe.runIf(LONG)('faults under load (long form)', () => {
   });
 
   it.runIf(PrivateKafka.available())('Kafka unreachable 10 s (proxy cut + refuse)', async () => {
-    await run(kafkaOutage(tm, kafka as PrivateKafka));
+    await run(kafkaOutage(tm, await privateKafka()));
   });
 
   it.runIf(PrivateKafka.available())('Kafka broker kill -9 + restart', async () => {
-    await run(kafkaRestart(tm, kafka as PrivateKafka));
+    await run(kafkaRestart(tm, await privateKafka()));
   });
+
+  it.runIf(PrivateKafkaCluster.available())(
+    'Kafka: the broker leading the most partitions of 3 killed -9, leadership moves, it rejoins the ISR',
+    async () => {
+      // Its own cluster (infra/local/stack --ha in a private STACK_HOME), stopped before the next test.
+      const cluster = await PrivateKafkaCluster.start();
+      try {
+        const r = await run(kafkaLeaderKill(tm, cluster));
+        const s = r.system;
+        console.log(`[faults] ${r.row.fault}: ${describeLeaderKill(s, cluster)}`);
+        expect(s.replicas).toEqual([3, 3, 3, 3, 3, 3]);
+        expect(s.ledBefore).toBeGreaterThanOrEqual(2);
+        expect(s.leadersMovedS).toBeLessThan(30);
+        // A short pause, then 202s again on two brokers, and the node back in every ISR.
+        expect(s.recoverS).toBeLessThan(20);
+        expect(s.degraded202).toBeGreaterThan(0);
+        expect(s.isrS).toBeLessThan(60);
+        expect(r.row.accepted).toBeGreaterThan(0);
+      } finally {
+        await cluster.stop();
+      }
+    },
+  );
 });

@@ -11,6 +11,14 @@ import { freePort, track } from './processes.js';
 const KAFKA_HOME = fileURLToPath(new URL('../../.local/kafka', import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Kafka's Uuid format; one starting with '-' would be read as an option by StorageTool (seen). */
+function clusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
 /**
  * A single-node KRaft broker of the test's own (jars of infra/local/stack in .local/kafka/lib),
  * which advertises the address of a FaultProxy in front of it: every client connection, bootstrap
@@ -44,7 +52,7 @@ export class PrivateKafka {
         '-cp',
         `${KAFKA_HOME}/lib/*`,
         'kafka.tools.StorageTool',
-      ].concat(['format', '-t', randomBytes(16).toString('base64url'), '-c', k.props]),
+      ].concat(['format', '-t', clusterId(), '-c', k.props]),
       { timeout: 60_000 },
     );
     return k.start();

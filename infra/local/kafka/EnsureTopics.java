@@ -2,10 +2,13 @@
 // infra/local/stack runs it with Java's source-file launcher (no build step):
 //   java -cp "<kafka jars>/*" EnsureTopics.java <bootstrap> <timeoutSeconds> <topic>:<partitions> ...
 // Prints one line per topic; exits non-zero if the broker is not ready in time or a topic is wrong.
+// The replication factor is the brokers' default.replication.factor (1 on the single node, 3 in
+// the ha profile): the cluster's configuration decides, not this helper.
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
@@ -16,6 +19,7 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
 public class EnsureTopics {
   public static void main(String[] args) throws Exception {
@@ -56,7 +60,7 @@ public class EnsureTopics {
       // 2. Create what is missing (all topics in one request).
       List<NewTopic> missing = new ArrayList<>();
       for (Map.Entry<String, Integer> t : wanted.entrySet()) {
-        if (!existing.contains(t.getKey())) missing.add(new NewTopic(t.getKey(), t.getValue(), (short) 1));
+        if (!existing.contains(t.getKey())) missing.add(new NewTopic(t.getKey(), Optional.of(t.getValue()), Optional.empty()));
       }
       if (!missing.isEmpty()) {
         Map<String, org.apache.kafka.common.KafkaFuture<Void>> results = admin.createTopics(missing).values();
@@ -71,12 +75,28 @@ public class EnsureTopics {
       }
 
       // 3. Verify partition counts (a topic created earlier with other settings is reported, not altered).
-      Map<String, TopicDescription> described =
-          admin.describeTopics(wanted.keySet()).allTopicNames().get(30, TimeUnit.SECONDS);
+      // With several brokers, the one asked may not know a topic created a moment ago
+      // (UnknownTopicOrPartition), or its partitions may have no leader yet: ask again until the deadline.
+      Map<String, TopicDescription> described;
+      while (true) {
+        try {
+          described = admin.describeTopics(wanted.keySet()).allTopicNames().get(30, TimeUnit.SECONDS);
+          if (described.values().stream().allMatch(d -> d.partitions().stream().allMatch(p -> p.leader() != null))) break;
+        } catch (ExecutionException e) {
+          if (!(e.getCause() instanceof UnknownTopicOrPartitionException)) throw e;
+        }
+        if (System.nanoTime() > deadline) {
+          System.err.println("topics " + wanted.keySet() + " not described with leaders in time");
+          System.exit(1);
+        }
+        Thread.sleep(200);
+      }
       boolean ok = true;
       for (Map.Entry<String, Integer> t : wanted.entrySet()) {
-        int partitions = described.get(t.getKey()).partitions().size();
-        System.out.println("topic " + t.getKey() + " partitions=" + partitions);
+        TopicDescription d = described.get(t.getKey());
+        int partitions = d.partitions().size();
+        int replicas = d.partitions().get(0).replicas().size();
+        System.out.println("topic " + t.getKey() + " partitions=" + partitions + " replicas=" + replicas);
         if (partitions != t.getValue()) {
           System.err.println("topic " + t.getKey() + " has " + partitions + " partitions, expected " + t.getValue());
           ok = false;

@@ -96,6 +96,9 @@ export function createIssuerMetrics(registry: Registry = createRegistry('issuer'
         (ok ? sendOk : sendFailed).observe(ms / 1_000);
         if (!ok) (isDefiniteFailure(err) ? definite : ambiguous).inc(size);
       },
+      onNotSent(count) {
+        definite.inc(count);
+      },
     },
     gate: {
       onAdmit(outcome) {

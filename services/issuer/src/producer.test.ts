@@ -1,6 +1,6 @@
 import type { Producer, ProducerRecord } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { BatchingProducer, DeliveryTimeoutError, isDefiniteFailure } from './producer.js';
+import { BatchingProducer, DeliveryTimeoutError, isDefiniteFailure, NotSentError } from './producer.js';
 
 /** A stand-in for kafkajs's producer: records each send and settles it as told. */
 function fakeProducer(behaviour: (r: ProducerRecord) => Promise<unknown>) {
@@ -10,6 +10,7 @@ function fakeProducer(behaviour: (r: ProducerRecord) => Promise<unknown>) {
       sends.push(r);
       return behaviour(r);
     },
+    disconnect: async () => undefined,
   } as unknown as Producer;
   return { producer, sends };
 }
@@ -71,6 +72,73 @@ describe('BatchingProducer', () => {
     const err = await p.send({ value: 'x' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DeliveryTimeoutError);
     expect(isDefiniteFailure(err)).toBe(false);
+  });
+
+  it('error: a timed-out send holds the next batch until kafkajs ends it (no two sends race for sequence numbers)', async () => {
+    let finish: () => void = () => undefined;
+    const { producer, sends } = fakeProducer((r) =>
+      r.messages[0]?.value === 'stuck' ? new Promise((res) => (finish = () => res([]))) : Promise.resolve([]),
+    );
+    const p = new BatchingProducer(producer, { ...cfg, lingerMs: 0, maxBatch: 1, deliveryTimeoutMs: 50 });
+    const stuck = p.send({ value: 'stuck' }).catch((e: unknown) => e);
+    const next = p.send({ value: 'next' });
+    expect(await stuck).toBeInstanceOf(DeliveryTimeoutError);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(sends).toHaveLength(1); // 'next' waits: the abandoned send still runs in kafkajs
+    expect(p.stalledMs).toBeGreaterThanOrEqual(50);
+    finish();
+    await next;
+    expect(sends.map((s) => s.messages[0]?.value)).toEqual(['stuck', 'next']);
+    expect(p.stalledMs).toBe(0);
+  });
+
+  it('error: a message queued past the delivery timeout behind an abandoned send is failed as never sent (definite)', async () => {
+    const { producer, sends } = fakeProducer(() => new Promise(() => undefined));
+    const p = new BatchingProducer(producer, { ...cfg, lingerMs: 0, maxBatch: 1, deliveryTimeoutMs: 50 });
+    const first = p.send({ value: 'a' }).catch((e: unknown) => e);
+    const queued = p.send({ value: 'b' }).catch((e: unknown) => e);
+    expect(await first).toBeInstanceOf(DeliveryTimeoutError);
+    const err = await queued;
+    expect(err).toBeInstanceOf(NotSentError);
+    expect(isDefiniteFailure(err)).toBe(true);
+    expect(sends).toHaveLength(1);
+  });
+
+  it('error: after a failed send the next batch goes through a renewed producer (new id, sequences from 0)', async () => {
+    const first = fakeProducer(async () => {
+      throw Object.assign(new Error('The broker received an out of order sequence number'), { code: 45 });
+    });
+    const second = fakeProducer(async () => []);
+    let renewals = 0;
+    const p = new BatchingProducer(first.producer, { ...cfg, lingerMs: 0 }, {}, async () => {
+      renewals++;
+      return second.producer;
+    });
+    await expect(p.send({ value: 'a' })).rejects.toThrow(/out of order/);
+    await p.send({ value: 'b' });
+    await p.send({ value: 'c' });
+    expect(renewals).toBe(1);
+    expect(first.sends.map((s) => s.messages[0]?.value)).toEqual(['a']);
+    expect(second.sends.map((s) => s.messages[0]?.value)).toEqual(['b', 'c']);
+  });
+
+  it('error: no renewed producer to be had → the batch fails as never sent (definite), the next batch tries again', async () => {
+    const first = fakeProducer(async () => {
+      throw new Error('Connection error');
+    });
+    const second = fakeProducer(async () => []);
+    let renewals = 0;
+    const p = new BatchingProducer(first.producer, { ...cfg, lingerMs: 0 }, {}, async () => {
+      if (++renewals === 1) throw new Error('Connection refused');
+      return second.producer;
+    });
+    await expect(p.send({ value: 'a' })).rejects.toThrow(/Connection error/);
+    const err = await p.send({ value: 'b' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NotSentError);
+    expect(isDefiniteFailure(err)).toBe(true);
+    await p.send({ value: 'c' });
+    expect(renewals).toBe(2);
+    expect(second.sends.map((s) => s.messages[0]?.value)).toEqual(['c']);
   });
 
   it('happy: flush waits for queued messages', async () => {

@@ -13,6 +13,8 @@ export interface BatchingConfig {
 export interface BatchHooks {
   /** err is the failure when ok is false (metrics tell definite from ambiguous failures with it). */
   onBatch?(size: number, ms: number, ok: boolean, err?: unknown): void;
+  /** Messages failed with NotSentError (never handed to kafkajs: a definite failure). */
+  onNotSent?(count: number): void;
 }
 
 /** The broker did not acknowledge in time. The event may or may not be in Kafka: do not release the slot. */
@@ -24,13 +26,46 @@ export class DeliveryTimeoutError extends Error {
   }
 }
 
-type Pending = { message: Message; resolve: () => void; reject: (err: unknown) => void };
+/**
+ * The message was never handed to kafkajs: it waited in the queue past the delivery timeout behind a
+ * send abandoned at its own timeout, or no fresh producer could be had. It is certainly not in Kafka.
+ */
+export class NotSentError extends Error {
+  readonly ambiguous = false;
+  constructor(why: string) {
+    super(`KafkaException: not sent (${why})`);
+    this.name = 'NotSentError';
+  }
+}
+
+type Pending = {
+  message: Message;
+  /** performance.now() when queued. */
+  at: number;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+};
 
 /**
  * Gathers concurrent sends for up to `lingerMs` (or `maxBatch` messages) into one producer.send with
  * acks=all, and settles each caller when the broker has acknowledged the batch. Batches go out one
  * after another (the idempotent producer keeps order with one request in flight); what arrives while
  * one is in flight joins the next.
+ *
+ * One after another includes a batch whose callers were already answered at the delivery timeout:
+ * kafkajs keeps retrying it, and a second send meanwhile races it for the partitions' sequence
+ * numbers (kafkajs takes them per broker, so after a leader moved the new leader gets a later batch's
+ * numbers first: OUT_OF_ORDER_SEQUENCE_NUMBER, seen on 193 of 300 failed produces when a broker of
+ * three was killed). The next batch waits for that send to end; messages that wait past the
+ * delivery timeout meanwhile fail with NotSentError, a definite failure.
+ *
+ * After any failed send the kafkajs producer is replaced (`renew`: a new producer id, sequences from
+ * 0) before the next batch. kafkajs takes a partition's sequence numbers back when a request fails,
+ * even one the broker appended before the connection died or the request timed out; its count then
+ * lags the broker's, and every later batch for that partition is refused OUT_OF_ORDER_SEQUENCE_NUMBER
+ * (seen: the issuer answered 503 until the killed broker was back), or, with an equal count, taken
+ * for a duplicate and acknowledged without being written. Nothing is retried across producers (a
+ * failed batch is answered 503 and left to reconcile), so a new id costs no idempotence we rely on.
  */
 export class BatchingProducer {
   private queue: Pending[] = [];
@@ -41,15 +76,20 @@ export class BatchingProducer {
   private sentAt: number | undefined;
   private idle: Array<() => void> = [];
 
+  /** A send failed since the producer was made: replace it before the next batch. */
+  private stale = false;
+
   constructor(
-    private readonly producer: Producer,
+    private producer: Producer,
     private readonly cfg: BatchingConfig,
     private readonly hooks: BatchHooks = {},
+    /** A new connected kafkajs producer (new producer id); without it the producer is kept. */
+    private readonly renew?: () => Promise<Producer>,
   ) {}
 
   send(message: Message): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ message, resolve, reject });
+      this.queue.push({ message, at: performance.now(), resolve, reject });
       if (this.queue.length >= this.cfg.maxBatch) this.kick();
       else this.timer ??= setTimeout(() => this.kick(), this.cfg.lingerMs);
     });
@@ -67,9 +107,9 @@ export class BatchingProducer {
   }
 
   /**
-   * How long the batch in flight has waited for the broker (0 when none is). acks=all answers in
-   * milliseconds here; a batch that has waited for seconds means the broker is unreachable, and every
-   * slot taken meanwhile would end as a 503 after the delivery timeout.
+   * How long the batch in flight has waited for the broker (0 when none is), its callers answered or
+   * not. acks=all answers in milliseconds here; a batch that has waited for seconds means the broker
+   * is unreachable, and every slot taken meanwhile would end as a 503 after the delivery timeout.
    */
   get stalledMs(): number {
     return this.sentAt === undefined ? 0 : performance.now() - this.sentAt;
@@ -94,12 +134,37 @@ export class BatchingProducer {
   private async sendBatch(batch: Pending[]): Promise<void> {
     const t0 = performance.now();
     this.sentAt = t0;
+    if (this.stale && !(await this.renewProducer(batch))) return;
+    await this.sendNow(batch, t0);
+  }
+
+  /** Replaces the producer; false (the batch failed as never sent) when no new one could be had. */
+  private async renewProducer(batch: Pending[]): Promise<boolean> {
+    if (!this.renew) return true;
+    const expire = setInterval(() => this.expireQueued(), 100).unref();
+    try {
+      const old = this.producer;
+      this.producer = await this.renew();
+      this.stale = false;
+      void Promise.resolve()
+        .then(() => old.disconnect())
+        .catch(() => undefined);
+      return true;
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      this.sentAt = undefined;
+      this.hooks.onNotSent?.(batch.length);
+      for (const p of batch) p.reject(new NotSentError(`no new producer: ${reason}`));
+      return false;
+    } finally {
+      clearInterval(expire);
+    }
+  }
+
+  private async sendNow(batch: Pending[], t0: number): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new DeliveryTimeoutError(this.cfg.deliveryTimeoutMs)),
-        this.cfg.deliveryTimeoutMs,
-      );
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), this.cfg.deliveryTimeoutMs);
     });
     const send = this.producer.send({
       topic: this.cfg.topic,
@@ -107,19 +172,38 @@ export class BatchingProducer {
       messages: batch.map((p) => p.message),
     });
     try {
-      await Promise.race([send, timeout]);
-      this.hooks.onBatch?.(batch.length, performance.now() - t0, true);
-      for (const p of batch) p.resolve();
-    } catch (err) {
+      if ((await Promise.race([send.then(() => 'sent' as const), timeout])) === 'sent') {
+        this.hooks.onBatch?.(batch.length, performance.now() - t0, true);
+        for (const p of batch) p.resolve();
+        return;
+      }
+      this.stale = true;
+      const err = new DeliveryTimeoutError(this.cfg.deliveryTimeoutMs);
       this.hooks.onBatch?.(batch.length, performance.now() - t0, false, err);
       for (const p of batch) p.reject(err);
-      // A timed-out send may still complete later (its events then reach the log: the slots stay
-      // taken, so nothing is over-issued). kafkajs's own retry bound ends it.
-      send.catch(() => undefined);
+      // The send may still complete (its events then reach the log: the slots stay taken, so nothing
+      // is over-issued); kafkajs's own retry bound ends it. Until then no other batch goes out.
+      const expire = setInterval(() => this.expireQueued(), 100).unref();
+      await send.catch(() => undefined).finally(() => clearInterval(expire));
+    } catch (err) {
+      this.stale = true;
+      this.hooks.onBatch?.(batch.length, performance.now() - t0, false, err);
+      for (const p of batch) p.reject(err);
     } finally {
       clearTimeout(timer);
-      this.sentAt = undefined;
+      this.sentAt = undefined; // before the callers' continuations run
     }
+  }
+
+  /** Fails the queued messages older than the delivery timeout (the queue is in arrival order). */
+  private expireQueued(): void {
+    const oldest = performance.now() - this.cfg.deliveryTimeoutMs;
+    let n = 0;
+    while (n < this.queue.length && (this.queue[n] as Pending).at <= oldest) n++;
+    if (n === 0) return;
+    this.hooks.onNotSent?.(n);
+    for (const p of this.queue.splice(0, n))
+      p.reject(new NotSentError(`queued past ${this.cfg.deliveryTimeoutMs} ms behind a timed-out batch`));
   }
 }
 
@@ -134,6 +218,7 @@ export class BatchingProducer {
  */
 export function isDefiniteFailure(err: unknown): boolean {
   if (err instanceof DeliveryTimeoutError) return false;
+  if (err instanceof NotSentError) return true;
   const x = err as { message?: unknown } | undefined;
   return typeof x?.message === 'string' && /producer is disconnected/i.test(x.message);
 }

@@ -13,6 +13,7 @@ import {
   redisTarget,
   Shutdown,
 } from '@coupon/kit';
+import type { Producer } from 'kafkajs';
 import { createApp } from './app.js';
 import type { IssuerEnv } from './env.js';
 import { GateHealer } from './heal.js';
@@ -60,24 +61,42 @@ export async function startIssuer(
   );
   await ensureTopics(kafka, [topics.issued, topics.issuedDlt]);
 
-  const kafkaProducer = kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    allowAutoTopicCreation: false,
-    // Bounded retries (about the delivery timeout) so a dead broker ends a send instead of retrying forever.
-    retry: { initialRetryTime: 100, maxRetryTime: 1_000, retries: 6 },
-  });
+  // One producer at a time; BatchingProducer replaces it (a new producer id) after a failed send.
   let kafkaConnected = false;
-  kafkaProducer.on(kafkaProducer.events.CONNECT, () => {
-    kafkaConnected = true;
-  });
-  kafkaProducer.on(kafkaProducer.events.DISCONNECT, () => {
-    kafkaConnected = false;
-  });
-  await kafkaProducer.connect();
+  let kafkaProducer: Producer | undefined;
+  const connectProducer = async (): Promise<Producer> => {
+    const p = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      // Bounded retries (about the delivery timeout) so a dead broker ends a send instead of retrying forever.
+      retry: { initialRetryTime: 100, maxRetryTime: 1_000, retries: 6 },
+    });
+    p.on(p.events.CONNECT, () => {
+      kafkaConnected = true;
+    });
+    p.on(p.events.DISCONNECT, () => {
+      if (p === kafkaProducer) kafkaConnected = false;
+    });
+    try {
+      await p.connect();
+    } catch (err) {
+      await p.disconnect().catch(() => undefined);
+      throw err;
+    }
+    return p;
+  };
+  const firstProducer = await connectProducer();
+  kafkaProducer = firstProducer;
+  const renewProducer = async (): Promise<Producer> => {
+    const p = await connectProducer();
+    kafkaProducer = p;
+    log.warn('kafka producer renewed after a failed send (new producer id, sequences from 0)');
+    return p;
+  };
 
   const producer = new BatchingProducer(
-    kafkaProducer,
+    firstProducer,
     {
       topic: topics.issued,
       lingerMs: env.PRODUCER_LINGER_MS,
@@ -85,6 +104,7 @@ export async function startIssuer(
       deliveryTimeoutMs: env.PRODUCER_DELIVERY_TIMEOUT_MS,
     },
     metrics.producer,
+    renewProducer,
   );
   const gate = new Gate(redis, metrics.gate, {
     waitReplicas: env.REDIS_WAIT_REPLICAS,
@@ -128,7 +148,7 @@ export async function startIssuer(
     .add('drain http', () => closeServer(server))
     .add('stop gate healing', () => healer.stop())
     .add('flush producer', () => producer.flush())
-    .add('disconnect producer', () => kafkaProducer.disconnect())
+    .add('disconnect producer', async () => kafkaProducer?.disconnect())
     .add('close redis', () => redis.quit())
     .add('close pool', () => pool.end());
   return { port, gate, shutdown, stop: () => shutdown.run('stop') };
