@@ -42,7 +42,7 @@ export type IssueBatchRequest = z.infer<typeof issueBatchRequest>;
  * `scope: 'coupon'` says only this coupon is unavailable (its gate is being rebuilt) while the issuer
  * itself is healthy: the gateway's breaker does not count it, so other coupons keep selling.
  */
-export const issueBatchItem = z.union([
+const issueBatchItem = z.union([
   issueResponse,
   z.object({
     error: z.object({

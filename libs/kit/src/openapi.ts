@@ -17,7 +17,7 @@ export function createOpenAPIApp(): OpenAPIHono<Env> {
 }
 
 /** `userId: must be a positive integer; quantity: Invalid input` */
-export function describeIssues(error: z.core.$ZodError): string {
+function describeIssues(error: z.core.$ZodError): string {
   return error.issues
     .map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message))
     .join('; ');

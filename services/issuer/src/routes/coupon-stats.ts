@@ -4,7 +4,7 @@ import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { type CouponDeps, couponStats } from '../coupons.js';
 import { couponIdParam, internalErrors, internalSecurity } from './common.js';
 
-export const couponStatsRoute = createRoute({
+const couponStatsRoute = createRoute({
   method: 'get',
   path: '/coupons/{couponId}/stats',
   tags: ['coupons'],

@@ -4,7 +4,7 @@ import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { type CouponDeps, createCoupon } from '../coupons.js';
 import { internalErrors, internalSecurity } from './common.js';
 
-export const createCouponRoute = createRoute({
+const createCouponRoute = createRoute({
   method: 'post',
   path: '/coupons',
   tags: ['coupons'],

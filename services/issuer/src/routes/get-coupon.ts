@@ -4,7 +4,7 @@ import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { type CouponDeps, getCoupon, view } from '../coupons.js';
 import { couponIdParam, internalErrors, internalSecurity } from './common.js';
 
-export const getCouponRoute = createRoute({
+const getCouponRoute = createRoute({
   method: 'get',
   path: '/coupons/{couponId}',
   tags: ['coupons'],

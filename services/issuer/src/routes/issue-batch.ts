@@ -4,7 +4,7 @@ import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { CouponUnavailable, type IssueService } from '../issue.js';
 import { internalErrors, internalSecurity, readJson } from './common.js';
 
-export const issueBatchRoute = createRoute({
+const issueBatchRoute = createRoute({
   method: 'post',
   path: '/issue-batch',
   tags: ['issue'],

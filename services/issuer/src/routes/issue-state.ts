@@ -4,7 +4,7 @@ import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { type CouponDeps, issueState } from '../coupons.js';
 import { couponIdParam, internalErrors, internalSecurity, userIdParam } from './common.js';
 
-export const issueStateRoute = createRoute({
+const issueStateRoute = createRoute({
   method: 'get',
   path: '/coupons/{couponId}/users/{userId}',
   tags: ['coupons'],

@@ -4,7 +4,7 @@ import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { IssueService } from '../issue.js';
 import { internalErrors, internalSecurity } from './common.js';
 
-export const issueRoute = createRoute({
+const issueRoute = createRoute({
   method: 'post',
   path: '/issue',
   tags: ['issue'],

@@ -5,7 +5,7 @@ import type { IssuerClient } from '../../issuer-client.js';
 import { couponIdParam } from '../params.js';
 import { adminErrors, adminSecurity } from './responses.js';
 
-export const couponStatsRoute = createRoute({
+const couponStatsRoute = createRoute({
   method: 'get',
   path: '/coupons/{couponId}/stats',
   tags: ['admin'],

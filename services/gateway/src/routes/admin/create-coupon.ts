@@ -4,7 +4,7 @@ import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { IssuerClient } from '../../issuer-client.js';
 import { adminErrors, adminSecurity } from './responses.js';
 
-export const createCouponRoute = createRoute({
+const createCouponRoute = createRoute({
   method: 'post',
   path: '/coupons',
   tags: ['admin'],

@@ -6,7 +6,7 @@ import type { GatewayMetrics } from '../../metrics.js';
 import { couponIdParam, userIdParam } from '../params.js';
 
 /** POST /coupons/{userId}/issue-async?couponId={couponId}: the outcome table of the README. */
-export const issueAsyncRoute = createRoute({
+const issueAsyncRoute = createRoute({
   method: 'post',
   path: '/coupons/{userId}/issue-async',
   tags: ['coupons'],

@@ -4,7 +4,7 @@ import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { IssuerClient } from '../../issuer-client.js';
 import { couponIdParam, userIdParam } from '../params.js';
 
-export const issueStateRoute = createRoute({
+const issueStateRoute = createRoute({
   method: 'get',
   path: '/coupons/{userId}/issues/{couponId}',
   tags: ['coupons'],
