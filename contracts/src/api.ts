@@ -42,21 +42,30 @@ export type IssueBatchRequest = z.infer<typeof issueBatchRequest>;
  * `scope: 'coupon'` says only this coupon is unavailable (its gate is being rebuilt) while the issuer
  * itself is healthy: the gateway's breaker does not count it, so other coupons keep selling.
  */
-export type IssueBatchItem =
-  | IssueResponse
-  | { error: { code: 'UNAVAILABLE'; message: string; scope?: 'coupon' } };
-export interface IssueBatchResponse {
-  results: IssueBatchItem[];
-}
+const issueBatchItem = z.union([
+  issueResponse,
+  z.object({
+    error: z.object({
+      code: z.literal('UNAVAILABLE'),
+      message: z.string(),
+      scope: z.literal('coupon').optional(),
+    }),
+  }),
+]);
+export type IssueBatchItem = z.infer<typeof issueBatchItem>;
+export const issueBatchResponse = z.object({ results: z.array(issueBatchItem) });
+export type IssueBatchResponse = z.infer<typeof issueBatchResponse>;
 
 /** Public answer of POST /coupons/{userId}/issue-async on 202. */
-export interface IssueAccepted {
-  status: 'PENDING';
-  issueId: string;
-  couponId: number;
-  userId: number;
-  requestId: string;
-}
+export const issueAccepted = z.object({
+  status: z.literal('PENDING'),
+  /** The event's id: the row in MySQL carries it. */
+  issueId: z.string(),
+  couponId: id,
+  userId: id,
+  requestId: z.string(),
+});
+export type IssueAccepted = z.infer<typeof issueAccepted>;
 
 /**
  * GET /coupons/{userId}/issues/{couponId}: ISSUED (the row exists), PENDING (admitted, row not yet
@@ -65,6 +74,8 @@ export interface IssueAccepted {
  */
 export const ISSUE_STATES = ['ISSUED', 'PENDING', 'REFUSED', 'NONE'] as const;
 export type IssueState = (typeof ISSUE_STATES)[number];
+export const issueStatus = z.object({ couponId: id, userId: id, state: z.enum(ISSUE_STATES) });
+export type IssueStatus = z.infer<typeof issueStatus>;
 
 /** Admin: POST /admin/coupons */
 export const createCoupon = z
@@ -80,28 +91,29 @@ export const createCoupon = z
   });
 export type CreateCoupon = z.infer<typeof createCoupon>;
 
-export interface CouponView {
-  id: number;
-  name: string;
-  quantity: number;
-  opensAt: string;
-  closesAt: string;
-}
+export const couponView = z.object({
+  id,
+  name: z.string(),
+  quantity: z.number().int().positive(),
+  opensAt: z.iso.datetime({ offset: true }),
+  closesAt: z.iso.datetime({ offset: true }),
+});
+export type CouponView = z.infer<typeof couponView>;
 
-export interface CouponStats {
-  couponId: number;
-  quantity: number;
-  /** Users the Redis gate admitted. */
-  admitted: number;
-  /** Stock left in the gate. */
-  remaining: number;
-  /** Rows in MySQL. */
-  persisted: number;
-  /** Events of this coupon in the DLT. */
-  dlt: number;
-  /** Admitted users whose row MySQL's quantity guard refused (the gate over-admitted). */
-  refused: number;
-}
+export const couponStats = z.object({
+  couponId: id,
+  quantity: z.number().int().positive(),
+  admitted: z.number().int().nonnegative().describe('Users the Redis gate admitted.'),
+  remaining: z.number().int().nonnegative().describe('Stock left in the gate.'),
+  persisted: z.number().int().nonnegative().describe('Rows in MySQL.'),
+  dlt: z.number().int().nonnegative().describe('Events of this coupon in the DLT.'),
+  refused: z
+    .number()
+    .int()
+    .nonnegative()
+    .describe("Admitted users whose row MySQL's quantity guard refused (the gate over-admitted)."),
+});
+export type CouponStats = z.infer<typeof couponStats>;
 
 /** Internal header carrying the shared token between gateway and issuer. */
 export const INTERNAL_TOKEN_HEADER = 'x-internal-token';

@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 // Error codes are part of the public API: clients branch on them. Renaming one is a breaking change.
 export const ERROR_CODES = {
   INVALID_REQUEST: 400,
@@ -18,10 +20,13 @@ export const ERROR_CODES = {
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
+const CODES = Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]];
+
 /** The one error body every service answers with. */
-export interface ErrorBody {
-  error: { code: ErrorCode; message: string; requestId: string };
-}
+export const errorBodySchema = z.object({
+  error: z.object({ code: z.enum(CODES), message: z.string(), requestId: z.string() }),
+});
+export type ErrorBody = z.infer<typeof errorBodySchema>;
 
 export function errorBody(code: ErrorCode, message: string, requestId: string): ErrorBody {
   return { error: { code, message, requestId } };

@@ -40,6 +40,9 @@ export function installErrorHandler(app: Hono<Env>, log: Logger): void {
     }
     const status = (err as { status?: number }).status;
     if (status === 413) return fail(c, 'PAYLOAD_TOO_LARGE', 'request too large');
+    // A declared JSON body sent as another media type (@hono/zod-openapi answers 415): one more
+    // malformed request, under the one code clients already handle.
+    if (status === 415) return fail(c, 'INVALID_REQUEST', 'the body must be application/json');
     if (status === 400) return fail(c, 'INVALID_REQUEST', 'malformed request');
     log.error({ err, requestId: c.get('requestId') }, 'unhandled error');
     return fail(c, 'INTERNAL', 'internal error');

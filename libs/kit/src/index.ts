@@ -4,6 +4,7 @@ export * from './http.js';
 export * from './kafka.js';
 export * from './log.js';
 export * from './metrics.js';
+export * from './openapi.js';
 export * from './redis.js';
 export * from './serve.js';
 export * from './shutdown.js';

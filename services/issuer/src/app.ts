@@ -1,29 +1,21 @@
-import {
-  AppError,
-  createCoupon as createCouponSchema,
-  INTERNAL_TOKEN_HEADER,
-  type IssueBatchItem,
-  issueBatchRequest,
-  issueRequest,
-  parseId,
-} from '@coupon/contracts';
 import type { DbPool } from '@coupon/db';
 import type { Gate } from '@coupon/gate';
 import {
+  createOpenAPIApp,
+  declareHealth,
   type Env,
-  fail,
   healthRoutes,
   installErrorHandler,
   instrumentApp,
   type Logger,
   type Registry,
   requestId,
-  requireToken,
+  serveDocument,
 } from '@coupon/kit';
-import { Hono } from 'hono';
+import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Redis } from 'ioredis';
-import { couponStats, createCoupon, getCoupon, issueState, view } from './coupons.js';
-import { CouponUnavailable, type IssueService } from './issue.js';
+import type { IssueService } from './issue.js';
+import { registerInternal } from './routes/index.js';
 
 export interface IssuerDeps {
   issues: IssueService;
@@ -38,17 +30,9 @@ export interface IssuerDeps {
   registry?: Registry;
 }
 
-async function json(c: { req: { json(): Promise<unknown> } }): Promise<unknown> {
-  try {
-    return await c.req.json();
-  } catch {
-    throw new AppError('INVALID_REQUEST', 'body must be JSON');
-  }
-}
-
 /** The issuer's internal HTTP API. Never listens by itself; main.ts serves it. */
-export function createApp(deps: IssuerDeps): Hono<Env> {
-  const app = new Hono<Env>();
+export function createApp(deps: IssuerDeps): OpenAPIHono<Env> {
+  const app = createOpenAPIApp();
   if (deps.registry) instrumentApp(app, deps.registry);
   app.use(requestId());
   installErrorHandler(app, deps.log);
@@ -62,63 +46,25 @@ export function createApp(deps: IssuerDeps): Hono<Env> {
     deps.draining,
   );
 
-  const internal = new Hono<Env>();
-  internal.use(requireToken(INTERNAL_TOKEN_HEADER, deps.internalToken));
-
-  internal.post('/issue', async (c) => {
-    const parsed = issueRequest.safeParse(await json(c));
-    if (!parsed.success) return fail(c, 'INVALID_REQUEST', 'couponId, userId and requestId are required');
-    return c.json(await deps.issues.issue(parsed.data));
-  });
-
-  internal.post('/issue-batch', async (c) => {
-    const parsed = issueBatchRequest.safeParse(await json(c));
-    if (!parsed.success)
-      return fail(c, 'INVALID_REQUEST', 'requests: 1 to 1000 items of couponId, userId and requestId');
-    const results = await deps.issues.issueMany(parsed.data.requests);
-    return c.json({
-      results: results.map(
-        (r): IssueBatchItem =>
-          r instanceof CouponUnavailable
-            ? { error: { code: 'UNAVAILABLE', message: r.message, scope: 'coupon' } }
-            : r instanceof AppError
-              ? { error: { code: 'UNAVAILABLE', message: r.message } }
-              : r,
-      ),
-    });
-  });
-
-  internal.post('/coupons', async (c) => {
-    const parsed = createCouponSchema.safeParse(await json(c));
-    if (!parsed.success)
-      return fail(
-        c,
-        'INVALID_REQUEST',
-        parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
-      );
-    return c.json(await createCoupon(deps, parsed.data), 201);
-  });
-
-  internal.get('/coupons/:couponId', async (c) => {
-    const id = parseId(c.req.param('couponId'));
-    if (id === undefined) return fail(c, 'INVALID_REQUEST', 'couponId must be a positive integer');
-    return c.json(view(await getCoupon(deps, id)));
-  });
-
-  internal.get('/coupons/:couponId/stats', async (c) => {
-    const id = parseId(c.req.param('couponId'));
-    if (id === undefined) return fail(c, 'INVALID_REQUEST', 'couponId must be a positive integer');
-    return c.json(await couponStats(deps, id));
-  });
-
-  internal.get('/coupons/:couponId/users/:userId', async (c) => {
-    const couponId = parseId(c.req.param('couponId'));
-    const userId = parseId(c.req.param('userId'));
-    if (couponId === undefined || userId === undefined)
-      return fail(c, 'INVALID_REQUEST', 'ids must be positive integers');
-    return c.json({ couponId, userId, state: await issueState(deps, couponId, userId) });
-  });
-
+  const internal = createOpenAPIApp();
+  registerInternal(internal, deps);
   app.route('/internal', internal);
+  declareHealth(app, 'Redis, Kafka and MySQL answer and the issuer is not draining');
+  // The document is served without the token: it describes the API and grants nothing (every
+  // /internal route still needs INTERNAL_TOKEN), and the issuer listens on loopback by default.
+  serveDocument(app, {
+    info: {
+      title: 'coupon issuer (internal)',
+      version: '0.1.0',
+      description:
+        'Called by the gateway only. Every error answers with one body, ' +
+        '`{ "error": { "code", "message", "requestId" } }`.',
+    },
+    tags: [
+      { name: 'issue', description: 'The Redis gate and the Kafka producer.' },
+      { name: 'coupons', description: 'Coupon events and their counts.' },
+      { name: 'operations', description: 'Health checks.' },
+    ],
+  });
   return app;
 }

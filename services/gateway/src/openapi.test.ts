@@ -1,0 +1,148 @@
+import { createLogger } from '@coupon/kit';
+import { compileErrors, validate } from '@readme/openapi-parser';
+import type { OpenAPIV3_1 } from 'openapi-types';
+import { describe, expect, it } from 'vitest';
+import { createApp } from './app.js';
+import type { IssuerClient } from './issuer-client.js';
+import type { RateLimiter } from './rate-limit.js';
+
+const ADMIN = 'test-admin-token';
+const calls: string[] = [];
+const issuer = {
+  get: async (path: string) => {
+    calls.push(path);
+    return { couponId: 1, userId: 2, state: 'NONE' };
+  },
+  post: async () => ({ id: 1 }),
+} as unknown as IssuerClient;
+const app = createApp({
+  issuer,
+  limiter: {} as RateLimiter,
+  log: createLogger('gateway', 'silent'),
+  adminToken: ADMIN,
+  draining: () => false,
+});
+
+async function document(): Promise<OpenAPIV3_1.Document> {
+  const res = await app.request('/openapi.json');
+  expect(res.status).toBe(200);
+  return (await res.json()) as OpenAPIV3_1.Document;
+}
+
+/** Routes the app serves that are not part of the API: the document, the reference page, metrics. */
+const UNDOCUMENTED = new Set(['/openapi.json', '/docs', '/docs/init.js', '/docs/assets/{file}', '/metrics']);
+
+describe('GET /openapi.json', () => {
+  it('happy: is valid OpenAPI 3.1', async () => {
+    const doc = await document();
+    expect(doc.openapi).toBe('3.1.0');
+    const result = await validate(structuredClone(doc) as never);
+    expect(result.valid, result.valid ? '' : compileErrors(result)).toBe(true);
+  });
+
+  it('happy: documents every route the gateway serves, and the README table', async () => {
+    const doc = await document();
+    const documented = new Set(
+      Object.entries(doc.paths ?? {}).flatMap(([path, item]) =>
+        Object.keys(item ?? {}).map((method) => `${method.toUpperCase()} ${path}`),
+      ),
+    );
+    const served = app.routes
+      .filter((r) => r.method !== 'ALL')
+      .map((r) => ({ method: r.method, path: r.path.replaceAll(/:(\w+)/g, '{$1}') }))
+      .filter((r) => !UNDOCUMENTED.has(r.path))
+      .map((r) => `${r.method} ${r.path}`);
+    for (const route of served) expect(documented, `${route} is served but not documented`).toContain(route);
+    expect([...documented].sort()).toEqual([
+      'GET /admin/coupons/{couponId}',
+      'GET /admin/coupons/{couponId}/stats',
+      'GET /coupons/{userId}/issues/{couponId}',
+      'GET /health',
+      'GET /ready',
+      'POST /admin/coupons',
+      'POST /coupons/{userId}/issue-async',
+    ]);
+  });
+
+  it('happy: the issue route carries every outcome of the table with its error codes', async () => {
+    const op = (await document()).paths?.['/coupons/{userId}/issue-async']?.post;
+    const codes = (status: string) => {
+      const res = op?.responses?.[status] as OpenAPIV3_1.ResponseObject | undefined;
+      const schema = res?.content?.['application/json']?.schema as OpenAPIV3_1.SchemaObject | undefined;
+      const error = schema?.properties?.error as OpenAPIV3_1.SchemaObject | undefined;
+      return (error?.properties?.code as OpenAPIV3_1.SchemaObject | undefined)?.enum;
+    };
+    expect(Object.keys(op?.responses ?? {}).sort()).toEqual(['202', '400', '404', '409', '429', '503']);
+    expect(codes('400')).toEqual(['INVALID_REQUEST']);
+    expect(codes('404')).toEqual(['COUPON_NOT_FOUND']);
+    expect(codes('409')).toEqual(['ALREADY_ISSUED', 'SOLD_OUT', 'COUPON_NOT_OPEN']);
+    expect(codes('429')).toEqual(['RATE_LIMITED']);
+    expect(codes('503')).toEqual(['UNAVAILABLE']);
+    const limited = op?.responses?.['429'] as OpenAPIV3_1.ResponseObject | undefined;
+    expect(Object.keys(limited?.headers ?? {})).toEqual(['Retry-After']);
+    expect(
+      op?.parameters?.map(
+        (p) => `${(p as OpenAPIV3_1.ParameterObject).in}:${(p as OpenAPIV3_1.ParameterObject).name}`,
+      ),
+    ).toEqual(['path:userId', 'query:couponId']);
+  });
+
+  it('security: admin routes, and only they, are marked with the bearer scheme', async () => {
+    const doc = await document();
+    expect(doc.components?.securitySchemes?.adminBearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+    for (const [path, item] of Object.entries(doc.paths ?? {}))
+      for (const op of Object.values(item ?? {}) as OpenAPIV3_1.OperationObject[])
+        expect(op.security, path).toEqual(path.startsWith('/admin/') ? [{ adminBearer: [] }] : undefined);
+  });
+});
+
+describe('the hot route stays hand-tuned', () => {
+  it('happy: POST /coupons/{userId}/issue-async runs the request id middleware and its handler, no validator', () => {
+    const [matched] = app.router.match('POST', '/coupons/1/issue-async');
+    expect(matched.map(([[, route]]) => `${route.method} ${route.path}`)).toEqual([
+      'ALL /*',
+      'POST /coupons/:userId/issue-async',
+    ]);
+  });
+});
+
+describe('declared routes: validation answers the one error body', () => {
+  const expectInvalid = async (res: Response) => {
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { error: { code: string; message: string; requestId: string } };
+    expect(body.error.code).toBe('INVALID_REQUEST');
+    expect(body.error.requestId).toBeTruthy();
+    return body.error.message;
+  };
+  const auth = { authorization: `Bearer ${ADMIN}` };
+
+  it('error: malformed ids in paths are 400 INVALID_REQUEST naming the field, and never reach the issuer', async () => {
+    calls.length = 0;
+    expect(await expectInvalid(await app.request('/coupons/abc/issues/1'))).toMatch(/userId/);
+    expect(await expectInvalid(await app.request('/admin/coupons/0', { headers: auth }))).toMatch(/couponId/);
+    expect(await expectInvalid(await app.request('/admin/coupons/1e9/stats', { headers: auth }))).toMatch(
+      /couponId/,
+    );
+    expect(calls).toEqual([]);
+  });
+
+  it('error: a bad or non-JSON admin body is 400 INVALID_REQUEST', async () => {
+    const post = (body: string, type?: string) =>
+      app.request('/admin/coupons', {
+        method: 'POST',
+        body,
+        headers: { ...auth, ...(type ? { 'content-type': type } : {}) },
+      });
+    expect(await expectInvalid(await post('{"quantity":-1}', 'application/json'))).toMatch(/quantity/);
+    await expectInvalid(await post('{"quantity":', 'application/json'));
+    await expectInvalid(await post('quantity=5', 'application/x-www-form-urlencoded'));
+    await expectInvalid(await post('{"quantity":5}'));
+  });
+
+  it('happy: a valid call reaches the issuer with the parsed ids', async () => {
+    calls.length = 0;
+    const res = await app.request('/coupons/42/issues/7');
+    expect(res.status).toBe(200);
+    expect(calls).toEqual(['/internal/coupons/7/users/42']);
+  });
+});
