@@ -9,7 +9,6 @@ export {
   ReplicationUnconfirmedError,
 } from './gate.js';
 export {
-  header,
   type Range,
   type ReadBatch,
   type ReadOptions,
