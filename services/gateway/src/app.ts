@@ -6,9 +6,10 @@ import {
   healthRoutes,
   installErrorHandler,
   instrumentApp,
+  jsonBody,
   type Logger,
   requestId,
-  tokenMatches,
+  requireBearer,
 } from '@coupon/kit';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
@@ -74,17 +75,9 @@ export function createApp(deps: GatewayDeps): Hono<Env> {
       onError: (c) => fail(c as never, 'PAYLOAD_TOO_LARGE', 'body too large'),
     }),
   );
-  admin.use(async (c, next) => {
-    const auth = c.req.header('authorization');
-    if (!auth) return fail(c, 'UNAUTHORIZED', 'missing bearer token');
-    const token = auth.startsWith('Bearer ') ? auth.slice(7) : undefined;
-    if (!tokenMatches(token, deps.adminToken)) return fail(c, 'FORBIDDEN', 'invalid token');
-    await next();
-    return undefined;
-  });
+  admin.use(requireBearer(deps.adminToken));
   admin.post('/coupons', async (c) => {
-    const body = await c.req.json().catch(() => undefined);
-    if (body === undefined) return fail(c, 'INVALID_REQUEST', 'body must be JSON');
+    const body = await jsonBody(c);
     return c.json(await deps.issuer.post('/internal/coupons', body, c.get('requestId')), 201);
   });
   admin.get('/coupons/:couponId', async (c) => {

@@ -15,6 +15,7 @@ import {
   healthRoutes,
   installErrorHandler,
   instrumentApp,
+  jsonBody,
   type Logger,
   type Registry,
   requestId,
@@ -38,14 +39,6 @@ export interface IssuerDeps {
   registry?: Registry;
 }
 
-async function json(c: { req: { json(): Promise<unknown> } }): Promise<unknown> {
-  try {
-    return await c.req.json();
-  } catch {
-    throw new AppError('INVALID_REQUEST', 'body must be JSON');
-  }
-}
-
 /** The issuer's internal HTTP API. Never listens by itself; main.ts serves it. */
 export function createApp(deps: IssuerDeps): Hono<Env> {
   const app = new Hono<Env>();
@@ -66,13 +59,13 @@ export function createApp(deps: IssuerDeps): Hono<Env> {
   internal.use(requireToken(INTERNAL_TOKEN_HEADER, deps.internalToken));
 
   internal.post('/issue', async (c) => {
-    const parsed = issueRequest.safeParse(await json(c));
+    const parsed = issueRequest.safeParse(await jsonBody(c));
     if (!parsed.success) return fail(c, 'INVALID_REQUEST', 'couponId, userId and requestId are required');
     return c.json(await deps.issues.issue(parsed.data));
   });
 
   internal.post('/issue-batch', async (c) => {
-    const parsed = issueBatchRequest.safeParse(await json(c));
+    const parsed = issueBatchRequest.safeParse(await jsonBody(c));
     if (!parsed.success)
       return fail(c, 'INVALID_REQUEST', 'requests: 1 to 1000 items of couponId, userId and requestId');
     const results = await deps.issues.issueMany(parsed.data.requests);
@@ -89,7 +82,7 @@ export function createApp(deps: IssuerDeps): Hono<Env> {
   });
 
   internal.post('/coupons', async (c) => {
-    const parsed = createCouponSchema.safeParse(await json(c));
+    const parsed = createCouponSchema.safeParse(await jsonBody(c));
     if (!parsed.success)
       return fail(
         c,
