@@ -14,7 +14,7 @@ import {
   type Summary,
 } from './k6data.ts';
 import type { RowStats } from './rows.ts';
-import { mean, type Point, Scraped, within } from './scraped.ts';
+import { mean, Scraped, within } from './scraped.ts';
 
 /** The seed report's figures (shared/seed/load-test-report.ko.md), in ms and req/s. */
 export type StatKey = 'min' | 'p50' | 'p80' | 'p90' | 'p95' | 'p99' | 'max' | 'mean';
@@ -645,5 +645,3 @@ function bottlenecks(x: BottleneckInput): { signals: Signal[]; findings: string[
     );
   return { signals, findings };
 }
-
-export type { Point };
