@@ -35,7 +35,6 @@ export const ISSUE_BATCH_MAX = 1_000;
 export const issueBatchRequest = z.object({
   requests: z.array(issueRequest).min(1).max(ISSUE_BATCH_MAX),
 });
-export type IssueBatchRequest = z.infer<typeof issueBatchRequest>;
 
 /**
  * One result per request, in order: the gate's outcome, or why it could not be decided (503-class).

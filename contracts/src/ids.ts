@@ -7,6 +7,7 @@ import { z } from 'zod';
  */
 const DIGITS = /^[1-9][0-9]{0,15}$/;
 
+/** @public Path ids as a zod schema, for the routes declared with their schemas (OpenAPI). */
 export const idParam = z
   .string()
   .regex(DIGITS, 'must be a positive integer')

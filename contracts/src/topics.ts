@@ -46,9 +46,11 @@ export const REPLAYED_FROM_HEADER = 'x-replayed-from';
 
 /**
  * Why an event went to the DLT. Closed set: the DLT command filters on it.
+ * SCHEMA_INVALID: not JSON or not the event schema. NON_RETRYABLE: the database refused the row for
+ * good (a constraint). Transient failures are retried in place, never sent here.
  * OVER_QUANTITY: MySQL's quantity guard refused the row because the coupon's quantity was reached
  * (the Redis gate admitted too many). Such an entry holds no slot, and replaying it makes no row:
  * the guard refuses it again.
  */
-export const DLT_REASONS = ['SCHEMA_INVALID', 'NON_RETRYABLE', 'RETRIES_EXHAUSTED', 'OVER_QUANTITY'] as const;
+export const DLT_REASONS = ['SCHEMA_INVALID', 'NON_RETRYABLE', 'OVER_QUANTITY'] as const;
 export type DltReason = (typeof DLT_REASONS)[number];

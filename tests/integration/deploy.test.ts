@@ -89,11 +89,12 @@ function tail(d: Deployed): string {
   return d.output.join('').split('\n').slice(-30).join('\n');
 }
 
-/** Starts dist/main.js from the deploy folder with a clean environment: only PATH and what we pass. */
+/** Starts dist/main.js from the deploy folder with a clean environment: only PATH, node.env and what we pass. */
 async function start(svc: Service, env: Record<string, string>): Promise<Deployed> {
   const dir = join(base, svc);
   const port = await freePort();
-  const child = spawn(process.execPath, ['dist/main.js'], {
+  // As the Dockerfile starts it: the heap caps from the node.env the deploy copied in.
+  const child = spawn(process.execPath, ['--env-file=node.env', 'dist/main.js'], {
     cwd: dir,
     env: {
       PATH: process.env.PATH ?? '',

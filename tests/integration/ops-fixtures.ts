@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { PassThrough } from 'node:stream';
-import { COUPON_ISSUED_VERSION } from '@coupon/contracts';
+import { COUPON_ISSUED_VERSION, type CouponIssuedEvent, encodeIssuedEvent } from '@coupon/contracts';
 import type { DbPool } from '@coupon/db';
 import { createDeps, type OwnedDeps, opsEnv } from '@coupon/ops';
 import type { Producer } from 'kafkajs';
@@ -68,7 +68,7 @@ export function createCouponRow(pool: DbPool, id: number, quantity: number) {
 
 /** A valid CouponIssuedEvent as the issuer would write it. */
 export function eventJson(couponId: number, userId: number): string {
-  const e = {
+  const e: CouponIssuedEvent = {
     v: COUPON_ISSUED_VERSION,
     eventId: randomUUID(),
     couponId,
@@ -76,5 +76,5 @@ export function eventJson(couponId: number, userId: number): string {
     issuedAt: Date.now(),
     requestId: 'ops-test',
   };
-  return JSON.stringify(e);
+  return encodeIssuedEvent(e).value;
 }

@@ -20,7 +20,7 @@ function expectError(
   expect(a.body.error?.requestId).toMatch(/.+/);
 }
 
-describe('outcome table of DESIGN.md', () => {
+describe('outcome table of docs/outcomes.md', () => {
   it('happy: admitted → 202 with an issue id and the request id', async () => {
     const coupon = await sys.admin.createCoupon(1);
     const [u] = userIds(1) as [number];

@@ -1,9 +1,8 @@
 import { and, count, eq, inArray } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/mysql2';
 import type { PoolConnection } from 'mysql2/promise';
-import { insertIssuesGuarded } from './guard.js';
 import type { DbPool } from './pool.js';
-import { type Coupon, type CouponIssue, coupon, couponIssue, couponRefusal } from './schema.js';
+import { type Coupon, coupon, couponIssue, couponRefusal } from './schema.js';
 
 function orm(conn: PoolConnection) {
   return drizzle({ client: conn });
@@ -36,15 +35,6 @@ export async function findCoupon(pool: DbPool, id: number): Promise<Coupon | und
 export async function findCoupons(pool: DbPool, ids: number[]): Promise<Coupon[]> {
   if (ids.length === 0) return [];
   return pool.with((conn) => orm(conn).select().from(coupon).where(inArray(coupon.id, ids)));
-}
-
-/**
- * Writes many issues through the quantity guard (guard.ts): a pair that already has a row is kept as
- * it is (a redelivered or replayed event is a success, never a duplicate), and no coupon goes past
- * its quantity. Returns rows inserted. The persister uses insertIssuesGuarded for the verdicts.
- */
-export async function insertIssues(pool: DbPool, rows: CouponIssue[]): Promise<number> {
-  return (await insertIssuesGuarded(pool, rows)).inserted;
 }
 
 export async function countIssues(pool: DbPool, couponId: number): Promise<number> {

@@ -1,31 +1,5 @@
-export { type AdmittedCount, type AdmittedSources, countAdmitted } from './admitted.js';
-export {
-  ADMIT_OUTCOMES,
-  Gate,
-  type GateCoupon,
-  type GateHooks,
-  type GateOptions,
-  type GateState,
-  ReplicationUnconfirmedError,
-} from './gate.js';
-export {
-  header,
-  type Range,
-  type ReadBatch,
-  type ReadOptions,
-  type ReadResult,
-  rangeSize,
-  rangesFromGroup,
-  readRanges,
-} from './kafka-read.js';
-export { acquireGateLock, type GateLock } from './lock.js';
-export {
-  GATE_LOCK_TTL_MS,
-  GateLockedError,
-  GatePresentError,
-  type RebuildDeps,
-  type RebuildOptions,
-  type RebuildResult,
-  rebuildGate,
-} from './rebuild.js';
-export { adoptRows, type GateSnapshot, gateSnapshot } from './snapshot.js';
+export { Gate, type GateHooks, ReplicationUnconfirmedError } from './gate.js';
+export { rangeSize, rangesFromGroup, readRanges } from './kafka-read.js';
+export { acquireGateLock } from './lock.js';
+export { GateLockedError, GatePresentError, type RebuildResult, rebuildGate } from './rebuild.js';
+export { adoptRows, gateSnapshot } from './snapshot.js';

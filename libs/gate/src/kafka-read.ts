@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { Admin, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
+import { retrying } from '@coupon/kit';
+import type { Admin, Kafka, KafkaMessage } from 'kafkajs';
 
 /** Offsets [from, to) of one partition: `to` is the high watermark when the read started. */
 export interface Range {
@@ -31,28 +32,6 @@ export async function rangesFromGroup(
       return { partition, from: from.toString(), to: high };
     })
     .sort((a, b) => a.partition - b.partition);
-}
-
-/**
- * Retries what kafkajs marks retriable (a leader that moved, a topic created a moment ago whose
- * metadata has not spread yet) a few times with back-off; anything else fails at once.
- */
-export async function retrying<T>(fn: () => Promise<T>, attempts = 6): Promise<T> {
-  for (let i = 1; ; i++) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (i >= attempts || (err as { retriable?: boolean }).retriable !== true) throw err;
-      await new Promise((r) => setTimeout(r, 100 * 2 ** i));
-    }
-  }
-}
-
-/** A record header as a string (the first value when repeated). */
-export function header(headers: IHeaders | undefined, name: string): string | undefined {
-  const h = headers?.[name];
-  const v = Array.isArray(h) ? h[0] : h;
-  return v === undefined ? undefined : v.toString();
 }
 
 export function rangeSize(ranges: readonly Range[]): number {

@@ -1,10 +1,16 @@
-import { couponIssuedEvent, DLT_HEADERS, type DltReason, type TopicNames } from '@coupon/contracts';
+import {
+  DLT_HEADERS,
+  type DltReason,
+  decodeIssuedEvent,
+  readHeader,
+  type TopicNames,
+} from '@coupon/contracts';
 import { type DbPool, findCoupon, issuedUserIds } from '@coupon/db';
 import type { Redis } from 'ioredis';
-import type { Admin, Kafka, KafkaMessage } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import { countAdmitted } from './admitted.js';
 import type { Gate } from './gate.js';
-import { header, type Range, rangesFromGroup, readRanges } from './kafka-read.js';
+import { type Range, rangesFromGroup, readRanges } from './kafka-read.js';
 import { acquireGateLock } from './lock.js';
 import { gateSnapshot } from './snapshot.js';
 
@@ -130,16 +136,6 @@ export async function rebuildGate(deps: RebuildDeps, opts: RebuildOptions): Prom
   }
 }
 
-/** The event a record carries, if it parses with the current schema. */
-function eventOf(m: KafkaMessage) {
-  try {
-    const e = couponIssuedEvent.safeParse(JSON.parse(m.value?.toString('utf8') ?? ''));
-    return e.success ? e.data : undefined;
-  } catch {
-    return undefined; // not JSON: the persister sends it to the DLT; it admits nobody
-  }
-}
-
 async function usersIn(
   deps: RebuildDeps,
   topic: string,
@@ -154,9 +150,9 @@ async function usersIn(
     signal: deps.signal,
     onBatch: async ({ messages }) => {
       for (const m of messages) {
-        if (dlt && SLOTLESS_DLT_REASONS.has(header(m.headers, DLT_HEADERS.reason) ?? '')) continue;
-        const e = eventOf(m);
-        if (e?.couponId === couponId) users.add(e.userId);
+        if (dlt && SLOTLESS_DLT_REASONS.has(readHeader(m.headers, DLT_HEADERS.reason) ?? '')) continue;
+        const d = decodeIssuedEvent(m.value); // not an event: the persister sends it to the DLT
+        if (d.ok && d.event.couponId === couponId) users.add(d.event.userId);
       }
       return undefined;
     },

@@ -58,16 +58,37 @@ export function tokenMatches(given: string | undefined, expected: string): boole
   return timingSafeEqual(a, b);
 }
 
-/** 401 without a token, 403 with a wrong one. */
+/**
+ * 401 without a token, 403 with a wrong one. The token is the header's value, or with `scheme` the
+ * rest of `<scheme> <token>` (a value in another scheme counts as a wrong token).
+ */
 export const requireToken =
-  (header: string, expected: string): MiddlewareHandler<Env> =>
+  (header: string, expected: string, scheme?: string): MiddlewareHandler<Env> =>
   async (c, next) => {
-    const given = c.req.header(header);
-    if (!given) return fail(c, 'UNAUTHORIZED', `missing ${header}`);
+    const value = c.req.header(header);
+    if (!value) return fail(c, 'UNAUTHORIZED', `missing ${scheme ? `${scheme} token` : header}`);
+    const given = scheme ? tokenIn(value, scheme) : value;
     if (!tokenMatches(given, expected)) return fail(c, 'FORBIDDEN', 'invalid token');
     await next();
     return undefined;
   };
+
+/** `authorization: Bearer <expected>`, as requireToken checks it. */
+export const requireBearer = (expected: string): MiddlewareHandler<Env> =>
+  requireToken('authorization', expected, 'Bearer');
+
+function tokenIn(value: string, scheme: string): string | undefined {
+  return value.startsWith(`${scheme} `) ? value.slice(scheme.length + 1) : undefined;
+}
+
+/** The request body as JSON; a body that is not JSON is the one 400 INVALID_REQUEST answer. */
+export async function jsonBody(c: Context<Env>): Promise<unknown> {
+  try {
+    return await c.req.json();
+  } catch {
+    throw new AppError('INVALID_REQUEST', 'body must be JSON');
+  }
+}
 
 /** GET /health: the process is alive. GET /ready: dependencies reachable and not draining. */
 export function healthRoutes(

@@ -1,3 +1,4 @@
+export * from './backoff.js';
 export * from './bind.js';
 export * from './env.js';
 export * from './http.js';

@@ -28,14 +28,3 @@ export function createLogger(service: string, level = 'info'): Logger {
     pino.destination({ dest: 1, sync: false }),
   );
 }
-
-/** Database URL with the password hidden, for logs. */
-export function safeUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '[unparseable url]';
-  }
-}

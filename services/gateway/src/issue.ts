@@ -4,7 +4,7 @@ import type { Context } from 'hono';
 import type { IssuerClient } from './issuer-client.js';
 import type { RateLimiter } from './rate-limit.js';
 
-/** Outcome table of DESIGN.md: every non-admitted outcome is a 4xx with its code. */
+/** Outcome table of docs/outcomes.md: every non-admitted outcome is a 4xx with its code. */
 const REJECTED: Record<Exclude<IssueOutcome, 'ISSUED'>, { code: ErrorCode; message: string }> = {
   ALREADY_ISSUED: { code: 'ALREADY_ISSUED', message: 'this user already has this coupon' },
   SOLD_OUT: { code: 'SOLD_OUT', message: 'the coupon is sold out' },

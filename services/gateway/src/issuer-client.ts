@@ -188,9 +188,7 @@ export class IssuerClient {
   }
 }
 
-const CLIENT_CODES = new Set(['INVALID_REQUEST', 'COUPON_NOT_FOUND', 'NOT_FOUND', 'CONFLICT']);
-function isKnownCode(
-  code: string | undefined,
-): code is 'INVALID_REQUEST' | 'COUPON_NOT_FOUND' | 'NOT_FOUND' | 'CONFLICT' {
+const CLIENT_CODES = new Set(['INVALID_REQUEST', 'COUPON_NOT_FOUND', 'NOT_FOUND']);
+function isKnownCode(code: string | undefined): code is 'INVALID_REQUEST' | 'COUPON_NOT_FOUND' | 'NOT_FOUND' {
   return code !== undefined && CLIENT_CODES.has(code);
 }

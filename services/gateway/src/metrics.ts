@@ -63,7 +63,7 @@ export interface GatewayMetrics {
 export function createGatewayMetrics(registry: Registry = createRegistry('gateway')): GatewayMetrics {
   const results = new Counter({
     name: 'coupon_issue_results_total',
-    help: 'Answers of the issue endpoint by result (issued = 202; the rest are the error codes of DESIGN.md).',
+    help: 'Answers of the issue endpoint by result (issued = 202; the rest are the error codes of docs/outcomes.md).',
     labelNames: ['outcome'] as const,
     registers: [registry],
   });

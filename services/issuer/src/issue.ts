@@ -3,7 +3,7 @@ import {
   AppError,
   COUPON_ISSUED_VERSION,
   type CouponIssuedEvent,
-  eventKey,
+  encodeIssuedEvent,
   type IssueRequest,
   type IssueResponse,
 } from '@coupon/contracts';
@@ -98,11 +98,7 @@ export class IssueService {
       requestId: req.requestId,
     };
     try {
-      await this.deps.producer.send({
-        key: eventKey(event),
-        value: JSON.stringify(event),
-        headers: { 'event-id': event.eventId, 'event-version': String(event.v) },
-      });
+      await this.deps.producer.send(encodeIssuedEvent(event));
       this.guard.succeeded();
     } catch (err) {
       this.guard.failed();

@@ -36,6 +36,6 @@ describe('ProduceGuard', () => {
     expect(g.enter()).toBe('probe');
     g.probeUnused();
     expect(g.enter()).toBe('probe');
-    expect(g.isDown).toBe(true);
+    expect(g.enter()).toBe('refuse'); // still down: one probe at a time
   });
 });

@@ -39,8 +39,4 @@ export class ProduceGuard {
   probeUnused(): void {
     this.probing = false;
   }
-
-  get isDown(): boolean {
-    return this.down;
-  }
 }

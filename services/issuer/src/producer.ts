@@ -102,10 +102,6 @@ export class BatchingProducer {
     await new Promise<void>((resolve) => this.idle.push(resolve));
   }
 
-  get queued(): number {
-    return this.queue.length;
-  }
-
   /**
    * How long the batch in flight has waited for the broker (0 when none is), its callers answered or
    * not. acks=all answers in milliseconds here; a batch that has waited for seconds means the broker

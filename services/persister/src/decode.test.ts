@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { backoffMs, decode, isReplay, toRow } from './decode.js';
+import { decode, toRow } from './decode.js';
 
 const msg = (value: unknown, offset = '0') => ({
   offset,
@@ -41,24 +41,5 @@ describe('decode', () => {
     expect(d.poison.map((p) => p.reason)).toEqual(Array(5).fill('SCHEMA_INVALID'));
     expect(d.poison[0]?.error).toBe('value is not JSON');
     expect(d.poison[2]?.couponId).toBe(7); // still attributed to its coupon for the DLT counter
-  });
-});
-
-describe('isReplay', () => {
-  it('happy: only an event the DLT command re-published counts as a replay', () => {
-    expect(isReplay({ ...msg(good), headers: { 'x-replayed-from': Buffer.from('dlt/0/7') } })).toBe(true);
-    expect(isReplay({ ...msg(good), headers: { 'event-id': Buffer.from(good.eventId) } })).toBe(false);
-    expect(isReplay(msg(good))).toBe(false);
-  });
-});
-
-describe('backoffMs', () => {
-  it('grows exponentially with jitter and stays under the cap', () => {
-    for (let attempt = 1; attempt < 30; attempt++) {
-      const ms = backoffMs(attempt, 5_000);
-      const ceiling = Math.min(5_000, 100 * 2 ** (attempt - 1));
-      expect(ms).toBeGreaterThanOrEqual(ceiling / 2);
-      expect(ms).toBeLessThanOrEqual(ceiling);
-    }
   });
 });

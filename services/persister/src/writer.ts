@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isReplayed } from '@coupon/contracts';
 import {
   type DbPool,
   driverError,
@@ -6,10 +7,10 @@ import {
   insertIssuesGuarded,
   isTransientDbError,
 } from '@coupon/db';
-import type { Logger } from '@coupon/kit';
+import { backoffMs, type Logger } from '@coupon/kit';
 import type { Redis } from 'ioredis';
 import type { EachBatchPayload, Producer } from 'kafkajs';
-import { backoffMs, decode, isReplay, type RawMessage, toRow } from './decode.js';
+import { decode, type RawMessage, toRow } from './decode.js';
 import { type DltEntry, sendToDlt } from './dlt.js';
 
 export interface WriterConfig {
@@ -197,7 +198,7 @@ export class BatchWriter {
         refusedHere.add(pair);
         out.overQuantity++;
       } else if (refusedHere.has(pair)) out.overQuantity++;
-      else if (isReplay(r.message)) {
+      else if (isReplayed(r.message.headers)) {
         out.replayRefused++;
         return;
       }

@@ -1,5 +1,4 @@
-import { type CouponIssuedEvent, couponIssuedEvent, DLT_HEADERS, type DltReason } from '@coupon/contracts';
-import { header } from '@coupon/gate';
+import { type CouponIssuedEvent, type DltReason, decodeIssuedEvent, readDltHeaders } from '@coupon/contracts';
 import type { KafkaMessage } from 'kafkajs';
 
 /** One DLT record as an operator sees it: where it is, why it is there, and what it carries. */
@@ -25,33 +24,17 @@ export interface DltFilter {
   reason?: DltReason;
 }
 
-function positiveInt(s: string | undefined): number | undefined {
-  const n = Number(s);
-  return s !== undefined && Number.isSafeInteger(n) && n > 0 ? n : undefined;
-}
-
 export function toDltRecord(partition: number, m: KafkaMessage): DltRecord {
-  let json: unknown;
-  try {
-    json = JSON.parse(m.value?.toString('utf8') ?? '');
-  } catch {
-    json = undefined;
-  }
-  const parsed = couponIssuedEvent.safeParse(json);
-  const loose = (json ?? {}) as { couponId?: unknown; userId?: unknown };
-  const looseId = (v: unknown) => (typeof v === 'number' ? positiveInt(String(v)) : undefined);
-  const attempts = Number(header(m.headers, DLT_HEADERS.attempts));
+  const decoded = decodeIssuedEvent(m.value);
+  const dlt = readDltHeaders(m.headers);
   return {
     partition,
     offset: m.offset,
     key: m.key?.toString('utf8') ?? null,
-    reason: header(m.headers, DLT_HEADERS.reason),
-    error: header(m.headers, DLT_HEADERS.error),
-    attempts: Number.isFinite(attempts) ? attempts : undefined,
-    firstFailureAt: header(m.headers, DLT_HEADERS.firstFailureAt),
-    couponId: positiveInt(header(m.headers, DLT_HEADERS.couponId)) ?? looseId(loose.couponId),
-    userId: looseId(loose.userId),
-    event: parsed.success ? parsed.data : undefined,
+    ...dlt,
+    couponId: dlt.couponId ?? (decoded.ok ? decoded.event.couponId : decoded.couponId),
+    userId: decoded.ok ? decoded.event.userId : decoded.userId,
+    event: decoded.ok ? decoded.event : undefined,
     value: m.value,
     rawKey: m.key,
   };

@@ -1,4 +1,4 @@
-import { REPLAYED_FROM_HEADER } from '@coupon/contracts';
+import { replayHeaders } from '@coupon/contracts';
 import { rangeSize, rangesFromGroup, readRanges } from '@coupon/gate';
 import { connectProducer, type Io, type OpsDeps } from './deps.js';
 import { type DltFilter, type DltRecord, matches, toDltRecord } from './dlt-record.js';
@@ -128,14 +128,8 @@ export async function replayDlt(deps: OpsDeps, opts: DltReplayOptions = {}): Pro
 }
 
 function republished(dltTopic: string, r: DltRecord) {
-  const headers: Record<string, string> = {
-    [REPLAYED_FROM_HEADER]: `${dltTopic}/${r.partition}/${r.offset}`,
-  };
-  if (r.event) {
-    headers['event-id'] = r.event.eventId;
-    headers['event-version'] = String(r.event.v);
-  }
-  return { key: r.rawKey, value: r.value, headers };
+  const from = { topic: dltTopic, partition: r.partition, offset: r.offset };
+  return { key: r.rawKey, value: r.value, headers: replayHeaders(from, r.event) };
 }
 
 function countByCoupon(records: readonly DltRecord[]): Map<number, number> {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { COUPON_ISSUED_VERSION, type CouponIssuedEvent, eventKey, parseId } from '@coupon/contracts';
+import { COUPON_ISSUED_VERSION, type CouponIssuedEvent, encodeIssuedEvent, parseId } from '@coupon/contracts';
 import { findCoupons, issuedUserIds, refusedUserIds } from '@coupon/db';
 import { adoptRows, gateSnapshot } from '@coupon/gate';
 import type { Redis } from 'ioredis';
@@ -134,11 +134,7 @@ async function republish(
         issuedAt: Date.now(),
         requestId: 'reconcile',
       };
-      return {
-        key: eventKey(e),
-        value: JSON.stringify(e),
-        headers: { 'event-id': e.eventId, 'event-version': String(e.v) },
-      };
+      return encodeIssuedEvent(e);
     });
     await producer.send({ topic, acks: -1, messages });
   }

@@ -1,4 +1,4 @@
-import { AppError, INTERNAL_TOKEN_HEADER, idParam } from '@coupon/contracts';
+import { INTERNAL_TOKEN_HEADER, idParam } from '@coupon/contracts';
 import { errorResponse } from '@coupon/kit';
 
 /** Name of the internal routes' security scheme in the issuer's document. */
@@ -20,12 +20,3 @@ export const internalErrors = {
 
 export const couponIdParam = idParam.meta({ description: "The coupon's id.", example: '1' });
 export const userIdParam = idParam.meta({ description: "The user's id.", example: '42' });
-
-/** The request's JSON body; a body that is not JSON is INVALID_REQUEST. */
-export async function readJson(c: { req: { json(): Promise<unknown> } }): Promise<unknown> {
-  try {
-    return await c.req.json();
-  } catch {
-    throw new AppError('INVALID_REQUEST', 'body must be JSON');
-  }
-}

@@ -1,8 +1,8 @@
 import { AppError, type IssueBatchItem, issueBatchRequest, issueBatchResponse } from '@coupon/contracts';
-import { type Env, errorResponse, fail, jsonResponse } from '@coupon/kit';
+import { type Env, errorResponse, fail, jsonBody, jsonResponse } from '@coupon/kit';
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { CouponUnavailable, type IssueService } from '../issue.js';
-import { internalErrors, internalSecurity, readJson } from './common.js';
+import { internalErrors, internalSecurity } from './common.js';
 
 const issueBatchRoute = createRoute({
   method: 'post',
@@ -29,7 +29,7 @@ const issueBatchRoute = createRoute({
 export function registerIssueBatch(internal: OpenAPIHono<Env>, deps: { issues: IssueService }): void {
   internal.openAPIRegistry.registerPath(issueBatchRoute);
   internal.post('/issue-batch', async (c) => {
-    const parsed = issueBatchRequest.safeParse(await readJson(c));
+    const parsed = issueBatchRequest.safeParse(await jsonBody(c));
     if (!parsed.success)
       return fail(c, 'INVALID_REQUEST', 'requests: 1 to 1000 items of couponId, userId and requestId');
     const results = await deps.issues.issueMany(parsed.data.requests);

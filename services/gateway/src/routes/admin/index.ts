@@ -1,4 +1,4 @@
-import { type Env, fail, tokenMatches } from '@coupon/kit';
+import { type Env, fail, requireBearer } from '@coupon/kit';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import type { IssuerClient } from '../../issuer-client.js';
@@ -27,14 +27,7 @@ export function registerAdmin(admin: OpenAPIHono<Env>, deps: AdminDeps): void {
       onError: (c) => fail(c as never, 'PAYLOAD_TOO_LARGE', 'body too large'),
     }),
   );
-  admin.use(async (c, next) => {
-    const auth = c.req.header('authorization');
-    if (!auth) return fail(c, 'UNAUTHORIZED', 'missing bearer token');
-    const token = auth.startsWith('Bearer ') ? auth.slice(7) : undefined;
-    if (!tokenMatches(token, deps.adminToken)) return fail(c, 'FORBIDDEN', 'invalid token');
-    await next();
-    return undefined;
-  });
+  admin.use(requireBearer(deps.adminToken));
   registerCreateCoupon(admin, deps);
   registerGetCoupon(admin, deps);
   registerCouponStats(admin, deps);
