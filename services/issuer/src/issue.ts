@@ -63,7 +63,7 @@ export class IssueService {
       .admitMany(reqs)
       .catch((err: unknown) => reqs.map(() => err as Error));
     if (pass === 'probe' && !outcomes.some((o) => o === 'ISSUED')) this.guard.probeUnused();
-    return Promise.all(
+    const results = await Promise.all(
       reqs.map(async (req, i): Promise<IssueResponse | AppError> => {
         const outcome = outcomes[i];
         if (outcome instanceof ReplicationUnconfirmedError)
@@ -83,6 +83,22 @@ export class IssueService {
         }
       }),
     );
+    this.logIssued(reqs, results);
+    return results;
+  }
+
+  /**
+   * One line per batch for the accepted requests, each as `requestId eventId couponId userId`
+   * (rejections stay silent: counters only). A line per request cost 7 % of the issuer's CPU.
+   */
+  private logIssued(reqs: readonly IssueRequest[], results: Array<IssueResponse | AppError>): void {
+    const issued: string[] = [];
+    results.forEach((r, i) => {
+      const req = reqs[i];
+      if (req && !(r instanceof AppError) && r.eventId)
+        issued.push(`${req.requestId} ${r.eventId} ${req.couponId} ${req.userId}`);
+    });
+    if (issued.length > 0) this.deps.log.info({ n: issued.length, issued }, 'issued');
   }
 
   /** The event must be durable in Kafka before we answer. Returns its id. */
@@ -121,11 +137,6 @@ export class IssueService {
       );
       throw new AppError('UNAVAILABLE', 'event log unavailable', { retryable: true, cause: err });
     }
-    // One line per accepted request (rejections stay silent: counters only).
-    this.deps.log.info(
-      { requestId: req.requestId, eventId: event.eventId, couponId: req.couponId, userId: req.userId },
-      'issued',
-    );
     return event.eventId;
   }
 
