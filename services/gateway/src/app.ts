@@ -36,6 +36,10 @@ export const READY_PROBE_MS = 1_000;
 export function createApp(deps: GatewayDeps): Hono<Env> {
   const app = new Hono<Env>();
   if (deps.metrics) instrumentApp(app, deps.metrics.registry, { serveMetrics: deps.publicMetrics ?? true });
+  // The hot route comes before the request-id middleware: its handler takes the request id itself
+  // and answers with plain headers (issue.ts), which that middleware's c.header() would defeat.
+  if (deps.metrics) app.post('/coupons/:userId/issue-async', deps.metrics.issueResults);
+  app.post('/coupons/:userId/issue-async', issueHandler(deps));
   app.use(requestId());
   installErrorHandler(app, deps.log);
   // /ready answers within READY_PROBE_MS however slow the issuer is: a load balancer's check
@@ -53,9 +57,6 @@ export function createApp(deps: GatewayDeps): Hono<Env> {
     }),
     deps.draining,
   );
-
-  if (deps.metrics) app.post('/coupons/:userId/issue-async', deps.metrics.issueResults);
-  app.post('/coupons/:userId/issue-async', issueHandler(deps));
 
   app.get('/coupons/:userId/issues/:couponId', async (c) => {
     const userId = parseId(c.req.param('userId'));
