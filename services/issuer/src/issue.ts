@@ -10,9 +10,19 @@ import {
 import { type DbPool, findCoupon } from '@coupon/db';
 import { type Gate, ReplicationUnconfirmedError } from '@coupon/gate';
 import type { Logger } from '@coupon/kit';
+import type { Message } from 'kafkajs';
 import type { GateHealer } from './heal.js';
 import { ProduceGuard } from './produce-guard.js';
 import { type BatchingProducer, isDefiniteFailure } from './producer.js';
+
+/** The event as a Kafka record: the one place the produce side encodes it. */
+export function toMessage(event: CouponIssuedEvent): Message {
+  return {
+    key: eventKey(event),
+    value: JSON.stringify(event),
+    headers: { 'event-id': event.eventId, 'event-version': String(event.v) },
+  };
+}
 
 /** After a failed produce, refuse new work this long before one batch probes Kafka again. */
 const KAFKA_COOLDOWN_MS = 1_000;
@@ -112,11 +122,7 @@ export class IssueService {
       requestId: req.requestId,
     };
     try {
-      await this.deps.producer.send({
-        key: eventKey(event),
-        value: JSON.stringify(event),
-        headers: { 'event-id': event.eventId, 'event-version': String(event.v) },
-      });
+      await this.deps.producer.send(toMessage(event));
       this.guard.succeeded();
     } catch (err) {
       this.guard.failed();
