@@ -24,6 +24,9 @@ export function toMessage(event: CouponIssuedEvent): Message {
   };
 }
 
+/** Accepted requests per `issued` log line (about 90 bytes each). */
+const LOG_ISSUED_PER_LINE = 100;
+
 /** After a failed produce, refuse new work this long before one batch probes Kafka again. */
 const KAFKA_COOLDOWN_MS = 1_000;
 const KAFKA_DOWN = new AppError('UNAVAILABLE', 'event log unavailable', { retryable: true });
@@ -99,7 +102,8 @@ export class IssueService {
 
   /**
    * One line per batch for the accepted requests, each as `requestId eventId couponId userId`
-   * (rejections stay silent: counters only). A line per request cost 7 % of the issuer's CPU.
+   * (rejections stay silent: counters only); at most LOG_ISSUED_PER_LINE per line, so a line stays
+   * under the 16 KiB that log shippers split at. A line per request cost 7 % of the issuer's CPU.
    */
   private logIssued(reqs: readonly IssueRequest[], results: Array<IssueResponse | AppError>): void {
     const issued: string[] = [];
@@ -108,7 +112,10 @@ export class IssueService {
       if (req && !(r instanceof AppError) && r.eventId)
         issued.push(`${req.requestId} ${r.eventId} ${req.couponId} ${req.userId}`);
     });
-    if (issued.length > 0) this.deps.log.info({ n: issued.length, issued }, 'issued');
+    for (let i = 0; i < issued.length; i += LOG_ISSUED_PER_LINE) {
+      const part = issued.slice(i, i + LOG_ISSUED_PER_LINE);
+      this.deps.log.info({ n: part.length, issued: part }, 'issued');
+    }
   }
 
   /** The event must be durable in Kafka before we answer. Returns its id. */
