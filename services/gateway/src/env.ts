@@ -27,6 +27,12 @@ export const gatewayEnv = z.object({
   ISSUER_MAX_IN_FLIGHT: z.coerce.number().int().min(1).default(1_024),
   /** Issue requests sent to the issuer in one call at most; those arriving in one event-loop turn go together. */
   ISSUER_MAX_BATCH: z.coerce.number().int().min(1).max(1_000).default(256),
+  /**
+   * Gather issue requests this long into one issuer call (0: those of one event-loop turn). Requests
+   * that arrive one by one (k6's arrival rate) then share calls: up to this much latency for less CPU
+   * per request in the gateway, the issuer and Redis (seed scenario: 1.4 → 3.6 per call, p99 −37 %).
+   */
+  ISSUER_LINGER_MS: z.coerce.number().int().min(0).max(20).default(1),
   /** Bearer token for /admin. */
   ADMIN_TOKEN: z.string().min(8).default('dev-admin-token'),
   /** Token bucket: sustained requests per second admitted to the issue endpoint (per instance unless shared). */
