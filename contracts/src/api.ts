@@ -117,3 +117,8 @@ export type CouponStats = z.infer<typeof couponStats>;
 /** Internal header carrying the shared token between gateway and issuer. */
 export const INTERNAL_TOKEN_HEADER = 'x-internal-token';
 export const REQUEST_ID_HEADER = 'x-request-id';
+/**
+ * On every answer of POST /coupons/{userId}/issue-async: `ISSUED` (202) or the error code
+ * (`SOLD_OUT`, `ALREADY_ISSUED`, `RATE_LIMITED`, ...), so a client can branch without parsing the body.
+ */
+export const OUTCOME_HEADER = 'x-outcome';

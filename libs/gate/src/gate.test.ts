@@ -7,8 +7,8 @@ import { ADMIT_OUTCOMES, Gate, ReplicationUnconfirmedError } from './gate.js';
 function fakeRedis(replies: Array<[Error | null, unknown]>) {
   const sent: string[] = [];
   const pipe = {
-    couponAdmit(...args: unknown[]) {
-      sent.push(`admit ${args[3]}`);
+    couponAdmitMany(...args: unknown[]) {
+      sent.push(`admit ${args[0]} ${args.slice(3).join(',')}`);
       return pipe;
     },
     wait(n: number, ms: number) {
@@ -21,19 +21,43 @@ function fakeRedis(replies: Array<[Error | null, unknown]>) {
   return { redis, sent };
 }
 
-const code = (o: IssueOutcome): [null, number] => [null, ADMIT_OUTCOMES.indexOf(o)];
+/** One script reply: the outcome codes of one coupon's users, in order. */
+const codes = (...o: IssueOutcome[]): [null, number[]] => [null, o.map((x) => ADMIT_OUTCOMES.indexOf(x))];
 const items = [1, 2, 3].map((userId) => ({ couponId: 5, userId }));
+
+describe('Gate.admitMany', () => {
+  it('happy: one script call per coupon, outcomes back in the order of the items', async () => {
+    const { redis, sent } = fakeRedis([codes('ISSUED', 'SOLD_OUT'), codes('ALREADY_ISSUED')]);
+    const mixed = [
+      { couponId: 5, userId: 1 },
+      { couponId: 6, userId: 9 },
+      { couponId: 5, userId: 2 },
+    ];
+    expect(await new Gate(redis).admitMany(mixed)).toEqual(['ISSUED', 'ALREADY_ISSUED', 'SOLD_OUT']);
+    expect(sent).toEqual(['admit {coupon:5}:meta 1,2', 'admit {coupon:6}:meta 9']);
+  });
+
+  it('error: a failed script fails the items of its coupon only', async () => {
+    const { redis } = fakeRedis([[new Error('BUSY'), null], codes('ISSUED')]);
+    const out = await new Gate(redis).admitMany([
+      { couponId: 5, userId: 1 },
+      { couponId: 6, userId: 9 },
+    ]);
+    expect((out[0] as Error).message).toBe('BUSY');
+    expect(out[1]).toBe('ISSUED');
+  });
+});
 
 describe('Gate.admitMany with WAIT', () => {
   it('happy: one WAIT closes the pipeline; enough replicas → outcomes as decided', async () => {
-    const { redis, sent } = fakeRedis([code('ISSUED'), code('SOLD_OUT'), code('ISSUED'), [null, 1]]);
+    const { redis, sent } = fakeRedis([codes('ISSUED', 'SOLD_OUT', 'ISSUED'), [null, 1]]);
     const gate = new Gate(redis, {}, { waitReplicas: 1, waitTimeoutMs: 150 });
     expect(await gate.admitMany(items)).toEqual(['ISSUED', 'SOLD_OUT', 'ISSUED']);
-    expect(sent).toEqual(['admit 1', 'admit 2', 'admit 3', 'wait 1 150']);
+    expect(sent).toEqual(['admit {coupon:5}:meta 1,2,3', 'wait 1 150']);
   });
 
   it('error: fewer replicas than asked → every admission of the batch is ambiguous, the rest stand', async () => {
-    const { redis } = fakeRedis([code('ISSUED'), code('ALREADY_ISSUED'), code('ISSUED'), [null, 0]]);
+    const { redis } = fakeRedis([codes('ISSUED', 'ALREADY_ISSUED', 'ISSUED'), [null, 0]]);
     let short = 0;
     const gate = new Gate(redis, { onReplicaWaitShort: (n) => (short += n) }, { waitReplicas: 1 });
     const [a, b, c] = await gate.admitMany(items);
@@ -44,19 +68,14 @@ describe('Gate.admitMany with WAIT', () => {
   });
 
   it('error: WAIT itself failing counts as unconfirmed', async () => {
-    const { redis } = fakeRedis([
-      code('ISSUED'),
-      code('SOLD_OUT'),
-      code('SOLD_OUT'),
-      [new Error('READONLY'), null],
-    ]);
+    const { redis } = fakeRedis([codes('ISSUED', 'SOLD_OUT', 'SOLD_OUT'), [new Error('READONLY'), null]]);
     const out = await new Gate(redis, {}, { waitReplicas: 2 }).admitMany(items);
     expect((out[0] as Error).message).toBe('READONLY');
     expect(out.slice(1)).toEqual(['SOLD_OUT', 'SOLD_OUT']);
   });
 
   it('happy: off by default, no WAIT is sent (a single node)', async () => {
-    const { redis, sent } = fakeRedis([code('ISSUED'), code('ISSUED'), code('ISSUED')]);
+    const { redis, sent } = fakeRedis([codes('ISSUED', 'ISSUED', 'ISSUED')]);
     expect(await new Gate(redis).admitMany(items)).toEqual(['ISSUED', 'ISSUED', 'ISSUED']);
     expect(sent).not.toContain(expect.stringMatching(/^wait/));
   });

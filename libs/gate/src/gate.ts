@@ -1,6 +1,14 @@
 import { gateKeys, gateLockKey, type IssueOutcome } from '@coupon/contracts';
 import type { Redis } from 'ioredis';
-import { ADMIT, LOAD, REBUILD_ADD_USERS, REBUILD_BEGIN, REBUILD_OPEN, RELEASE } from './scripts.js';
+import {
+  ADMIT,
+  ADMIT_MANY,
+  LOAD,
+  REBUILD_ADD_USERS,
+  REBUILD_BEGIN,
+  REBUILD_OPEN,
+  RELEASE,
+} from './scripts.js';
 
 export const ADMIT_OUTCOMES: readonly IssueOutcome[] = [
   'ISSUED',
@@ -15,6 +23,7 @@ type LockedKeys = [...Keys, lock: string];
 
 interface GateCommands {
   couponAdmit(...args: [...Keys, userId: number]): Promise<number>;
+  couponAdmitMany(...args: [...Keys, ...userIds: number[]]): Promise<number[]>;
   couponRelease(...args: [...Keys, userId: number]): Promise<number>;
   couponLoad(...args: [...Keys, ...Array<string | number>]): Promise<number>;
   couponRebuildBegin(...args: [...LockedKeys, token: string, mode: string]): Promise<number>;
@@ -23,7 +32,7 @@ interface GateCommands {
 }
 
 interface GatePipeline {
-  couponAdmit(...args: [...Keys, userId: number]): GatePipeline;
+  couponAdmitMany(...args: [...Keys, ...userIds: number[]]): GatePipeline;
   wait(numreplicas: number, timeoutMs: number): GatePipeline;
   exec(): Promise<Array<[Error | null, unknown]> | null>;
 }
@@ -83,6 +92,7 @@ export class Gate {
     opts: GateOptions = {},
   ) {
     redis.defineCommand('couponAdmit', { numberOfKeys: 3, lua: ADMIT });
+    redis.defineCommand('couponAdmitMany', { numberOfKeys: 3, lua: ADMIT_MANY });
     redis.defineCommand('couponRelease', { numberOfKeys: 3, lua: RELEASE });
     redis.defineCommand('couponLoad', { numberOfKeys: 3, lua: LOAD });
     redis.defineCommand('couponRebuildBegin', { numberOfKeys: 4, lua: REBUILD_BEGIN });
@@ -101,27 +111,40 @@ export class Gate {
   }
 
   /**
-   * Decides many requests in one pipeline: one write and one read on the Redis connection for the
-   * whole batch. Each script still runs atomically; an item whose script failed gets its Error.
-   * With waitReplicas, one WAIT closes the pipeline (same round trip); if it saw fewer replicas,
-   * every admission of the batch gets a ReplicationUnconfirmedError (ambiguous: the slot stays taken).
+   * Decides many requests in one pipeline: one script call per coupon of the batch (usually one),
+   * one write and one read on the Redis connection. Each script runs atomically; the items of a
+   * coupon whose script failed get its Error. With waitReplicas, one WAIT closes the pipeline (same
+   * round trip); if it saw fewer replicas, every admission of the batch gets a
+   * ReplicationUnconfirmedError (ambiguous: the slot stays taken).
    */
   async admitMany(
     items: ReadonlyArray<{ couponId: number; userId: number }>,
   ): Promise<Array<IssueOutcome | Error>> {
+    const byCoupon = new Map<number, number[]>(); // couponId → indexes into items, in order
+    items.forEach((it, i) => {
+      const at = byCoupon.get(it.couponId);
+      if (at) at.push(i);
+      else byCoupon.set(it.couponId, [i]);
+    });
     const pipe = this.r.pipeline() as unknown as GatePipeline;
-    for (const it of items) pipe.couponAdmit(...gateKeys(it.couponId), it.userId);
+    for (const [couponId, at] of byCoupon)
+      pipe.couponAdmitMany(...gateKeys(couponId), ...at.map((i) => (items[i] as { userId: number }).userId));
     if (this.waitReplicas > 0) pipe.wait(this.waitReplicas, this.waitTimeoutMs);
     const replies = await pipe.exec();
-    const outcomes = items.map((_, i) => {
-      const [err, code] = replies?.[i] ?? [new Error('no reply from the gate'), undefined];
-      return err ?? this.decided(code);
-    });
+    const outcomes = new Array<IssueOutcome | Error>(items.length);
+    let n = 0;
+    for (const at of byCoupon.values()) {
+      const [err, codes] = replies?.[n++] ?? [new Error('no reply from the gate'), undefined];
+      at.forEach((i, k) => {
+        outcomes[i] =
+          err ?? (Array.isArray(codes) ? this.decided(codes[k]) : new Error('gate script returned no list'));
+      });
+    }
     if (this.waitReplicas === 0) return outcomes;
-    const [err, acked] = replies?.[items.length] ?? [new Error('no reply to WAIT'), undefined];
-    const n = err ? -1 : Number(acked);
-    if (n >= this.waitReplicas) return outcomes;
-    const unconfirmed = err ?? new ReplicationUnconfirmedError(Math.max(0, n), this.waitReplicas);
+    const [err, acked] = replies?.[n] ?? [new Error('no reply to WAIT'), undefined];
+    const got = err ? -1 : Number(acked);
+    if (got >= this.waitReplicas) return outcomes;
+    const unconfirmed = err ?? new ReplicationUnconfirmedError(Math.max(0, got), this.waitReplicas);
     const admitted = outcomes.filter((o) => o === 'ISSUED').length;
     if (admitted > 0) this.hooks.onReplicaWaitShort?.(admitted);
     return outcomes.map((o) => (o === 'ISSUED' ? unconfirmed : o));

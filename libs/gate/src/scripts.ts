@@ -18,6 +18,37 @@ redis.call('SADD', KEYS[3], ARGV[1])
 return 0
 `;
 
+// ADMIT for many users of one coupon in one call (the issuer's batches): each user is decided in
+// order exactly as ADMIT would (stock taken before the user is added), at one instant. Returns one
+// ADMIT_OUTCOMES index per user.
+// KEYS: meta, stock, users. ARGV: userIds.
+export const ADMIT_MANY = `
+local out = {}
+local meta = redis.call('HMGET', KEYS[1], 'opensAt', 'closesAt')
+local closed
+if not meta[1] then closed = 3 else
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  if now < tonumber(meta[1]) or now >= tonumber(meta[2]) then closed = 4 end
+end
+if closed then
+  for i = 1, #ARGV do out[i] = closed end
+  return out
+end
+local left = tonumber(redis.call('GET', KEYS[2]) or '0')
+for i = 1, #ARGV do
+  if redis.call('SISMEMBER', KEYS[3], ARGV[i]) == 1 then out[i] = 1
+  elseif left <= 0 then out[i] = 2
+  else
+    redis.call('DECR', KEYS[2])
+    redis.call('SADD', KEYS[3], ARGV[i])
+    left = left - 1
+    out[i] = 0
+  end
+end
+return out
+`;
+
 // Gives a slot back after a definite produce failure. Only if the user was admitted.
 export const RELEASE = `
 if redis.call('SREM', KEYS[3], ARGV[1]) == 1 then

@@ -10,10 +10,14 @@ export type Env = { Variables: Vars };
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
+/** The caller's x-request-id when well-formed, else a new one. */
+export function requestIdFrom(given: string | undefined): string {
+  return given && REQUEST_ID.test(given) ? given : randomUUID();
+}
+
 /** Takes a well-formed x-request-id from the caller, or makes one; echoes it on the answer. */
 export const requestId = (): MiddlewareHandler<Env> => async (c, next) => {
-  const given = c.req.header(REQUEST_ID_HEADER);
-  const id = given && REQUEST_ID.test(given) ? given : randomUUID();
+  const id = requestIdFrom(c.req.header(REQUEST_ID_HEADER));
   c.set('requestId', id);
   c.header(REQUEST_ID_HEADER, id);
   await next();

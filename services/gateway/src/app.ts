@@ -38,6 +38,9 @@ export const READY_PROBE_MS = 1_000;
 export function createApp(deps: GatewayDeps): OpenAPIHono<Env> {
   const app = createOpenAPIApp();
   if (deps.metrics) instrumentApp(app, deps.metrics.registry, { serveMetrics: deps.publicMetrics ?? true });
+  // The hot route comes before the request-id middleware: its handler takes the request id itself
+  // and answers with plain headers (issue.ts), which that middleware's c.header() would defeat.
+  registerIssueAsync(app, deps);
   app.use(requestId());
   installErrorHandler(app, deps.log);
   // /ready answers within READY_PROBE_MS however slow the issuer is: a load balancer's check
@@ -56,7 +59,6 @@ export function createApp(deps: GatewayDeps): OpenAPIHono<Env> {
     deps.draining,
   );
 
-  registerIssueAsync(app, deps);
   registerIssueState(app, deps);
   const admin = createOpenAPIApp();
   registerAdmin(admin, deps);

@@ -1,5 +1,15 @@
-import { AppError, type ErrorCode, type IssueAccepted, type IssueOutcome, parseId } from '@coupon/contracts';
-import { type Env, fail } from '@coupon/kit';
+import {
+  AppError,
+  ERROR_CODES,
+  type ErrorCode,
+  errorBody,
+  type IssueAccepted,
+  type IssueOutcome,
+  OUTCOME_HEADER,
+  parseId,
+  REQUEST_ID_HEADER,
+} from '@coupon/contracts';
+import { type Env, requestIdFrom } from '@coupon/kit';
 import type { Context } from 'hono';
 import type { IssuerClient } from './issuer-client.js';
 import type { RateLimiter } from './rate-limit.js';
@@ -17,15 +27,49 @@ export interface IssueHandlerDeps {
   limiter: RateLimiter;
 }
 
-/** POST /coupons/{userId}/issue-async?couponId={couponId} */
+/**
+ * The answer, with its headers as a plain object: under @hono/node-server that response is written
+ * without building a Headers object (c.header()/c.json() build one per request). Every answer says
+ * its outcome in OUTCOME_HEADER (ISSUED or the error code), so clients need not parse the body.
+ */
+function answer(
+  c: Context<Env>,
+  status: number,
+  outcome: string,
+  body: unknown,
+  extra?: Record<string, string>,
+): Response {
+  const requestId = c.get('requestId');
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: {
+      'content-type': 'application/json',
+      [REQUEST_ID_HEADER]: requestId,
+      [OUTCOME_HEADER]: outcome,
+      ...extra,
+    },
+  });
+}
+
+function reject(c: Context<Env>, code: ErrorCode, message: string, extra?: Record<string, string>): Response {
+  c.set('errorCode', code); // read by the metrics middleware
+  return answer(c, ERROR_CODES[code], code, errorBody(code, message, c.get('requestId')), extra);
+}
+
+/**
+ * POST /coupons/{userId}/issue-async?couponId={couponId}. Registered ahead of the app's request-id
+ * middleware, so it takes the request id itself (same rule: the caller's when well-formed).
+ */
 export function issueHandler(deps: IssueHandlerDeps) {
   return async (c: Context<Env>): Promise<Response> => {
+    const requestId = requestIdFrom(c.req.header(REQUEST_ID_HEADER));
+    c.set('requestId', requestId);
     const userId = parseId(c.req.param('userId'));
     const couponIds = c.req.queries('couponId');
     const couponId = couponIds?.length === 1 ? parseId(couponIds[0]) : undefined;
-    if (userId === undefined) return fail(c, 'INVALID_REQUEST', 'userId must be a positive integer');
+    if (userId === undefined) return reject(c, 'INVALID_REQUEST', 'userId must be a positive integer');
     if (couponId === undefined)
-      return fail(
+      return reject(
         c,
         'INVALID_REQUEST',
         'exactly one couponId query parameter, a positive integer, is required',
@@ -33,24 +77,21 @@ export function issueHandler(deps: IssueHandlerDeps) {
 
     const token = deps.limiter.take();
     if (token !== true && !(await token))
-      return fail(c, 'RATE_LIMITED', 'too many requests', {
-        'Retry-After': String(deps.limiter.retryAfterSec),
+      return reject(c, 'RATE_LIMITED', 'too many requests', {
+        'retry-after': String(deps.limiter.retryAfterSec),
       });
 
-    const requestId = c.get('requestId');
     let res: Awaited<ReturnType<IssuerClient['issue']>>;
     try {
       res = await deps.issuer.issue({ couponId, userId, requestId });
     } catch (err) {
-      if (err instanceof AppError && err.status < 500) return fail(c, err.code, err.message);
+      if (err instanceof AppError && err.status < 500) return reject(c, err.code, err.message);
       const open = deps.issuer.breaker.opened;
-      return fail(
+      return reject(
         c,
         'UNAVAILABLE',
         open ? 'issuing is paused, try again shortly' : 'issuing is unavailable, try again shortly',
-        {
-          'Retry-After': String(deps.issuer.retryAfterSec),
-        },
+        { 'retry-after': String(deps.issuer.retryAfterSec) },
       );
     }
     if (res.outcome === 'ISSUED') {
@@ -61,9 +102,9 @@ export function issueHandler(deps: IssueHandlerDeps) {
         userId,
         requestId,
       };
-      return c.json(body, 202);
+      return answer(c, 202, 'ISSUED', body);
     }
     const r = REJECTED[res.outcome];
-    return fail(c, r.code, r.message);
+    return reject(c, r.code, r.message);
   };
 }

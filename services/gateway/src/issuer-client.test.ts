@@ -12,7 +12,10 @@ afterEach(async () => {
 });
 
 /** A fake issuer: answers each batch with `decide` and records the batch sizes. */
-async function fakeIssuer(decide: (reqs: IssueRequest[]) => IssueBatchItem[]): Promise<number[]> {
+async function fakeIssuer(
+  decide: (reqs: IssueRequest[]) => IssueBatchItem[],
+  lingerMs = 0,
+): Promise<number[]> {
   const sizes: number[] = [];
   server = createServer((req, res) => {
     let body = '';
@@ -35,6 +38,7 @@ async function fakeIssuer(decide: (reqs: IssueRequest[]) => IssueBatchItem[]): P
     errorThresholdPercentage: 50,
     volumeThreshold: 1,
     resetTimeoutMs: 1_000,
+    lingerMs,
   });
   return sizes;
 }
@@ -51,6 +55,17 @@ describe('IssuerClient batching', () => {
     expect(answers.map((a) => a?.outcome)).toEqual(
       Array.from({ length: 100 }, (_, i) => ((i + 1) % 2 ? 'ISSUED' : 'SOLD_OUT')),
     );
+  });
+
+  it('happy: with lingerMs, requests arriving one by one within it share a call', async () => {
+    const sizes = await fakeIssuer((reqs) => reqs.map(() => ({ outcome: 'SOLD_OUT' }) as IssueBatchItem), 20);
+    const answers: Array<Promise<unknown> | undefined> = [];
+    for (let u = 1; u <= 3; u++) {
+      answers.push(client?.issue(req(u)));
+      await new Promise((r) => setImmediate(r)); // a new event-loop turn for each request
+    }
+    await Promise.all(answers);
+    expect(sizes).toEqual([3]);
   });
 
   it('error: a mostly undecided batch counts against the breaker, yet its decided items keep their outcome', async () => {

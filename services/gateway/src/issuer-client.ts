@@ -20,6 +20,8 @@ export interface IssuerClientConfig {
   maxInFlight: number;
   /** Issue requests sent to the issuer in one call at most (those of one event-loop turn go together). */
   maxBatch: number;
+  /** Gather requests this long into one call; 0 (the default): those of one event-loop turn. */
+  lingerMs?: number;
   errorThresholdPercentage: number;
   volumeThreshold: number;
   resetTimeoutMs: number;
@@ -95,7 +97,8 @@ export class IssuerClient {
         if (this.queue.length >= this.maxBatch) this.flush();
         else if (!this.flushScheduled) {
           this.flushScheduled = true;
-          setImmediate(this.flush);
+          if (this.cfg.lingerMs) setTimeout(this.flush, this.cfg.lingerMs);
+          else setImmediate(this.flush);
         }
       });
     } finally {

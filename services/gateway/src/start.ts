@@ -50,6 +50,7 @@ export async function startGateway(
     timeoutMs: env.ISSUER_TIMEOUT_MS,
     maxInFlight: env.ISSUER_MAX_IN_FLIGHT,
     maxBatch: env.ISSUER_MAX_BATCH,
+    lingerMs: env.ISSUER_LINGER_MS,
     errorThresholdPercentage: env.BREAKER_ERROR_PERCENT,
     volumeThreshold: env.BREAKER_VOLUME_THRESHOLD,
     resetTimeoutMs: env.BREAKER_RESET_MS,

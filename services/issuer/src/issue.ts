@@ -14,6 +14,9 @@ import type { GateHealer } from './heal.js';
 import { ProduceGuard } from './produce-guard.js';
 import { type BatchingProducer, isDefiniteFailure } from './producer.js';
 
+/** Accepted requests per `issued` log line (about 90 bytes each). */
+const LOG_ISSUED_PER_LINE = 100;
+
 /** After a failed produce, refuse new work this long before one batch probes Kafka again. */
 const KAFKA_COOLDOWN_MS = 1_000;
 const KAFKA_DOWN = new AppError('UNAVAILABLE', 'event log unavailable', { retryable: true });
@@ -65,7 +68,7 @@ export class IssueService {
       .admitMany(reqs)
       .catch((err: unknown) => reqs.map(() => err as Error));
     if (pass === 'probe' && !outcomes.some((o) => o === 'ISSUED')) this.guard.probeUnused();
-    return Promise.all(
+    const results = await Promise.all(
       reqs.map(async (req, i): Promise<IssueResponse | AppError> => {
         const outcome = outcomes[i];
         if (outcome instanceof ReplicationUnconfirmedError)
@@ -85,6 +88,26 @@ export class IssueService {
         }
       }),
     );
+    this.logIssued(reqs, results);
+    return results;
+  }
+
+  /**
+   * One line per batch for the accepted requests, each as `requestId eventId couponId userId`
+   * (rejections stay silent: counters only); at most LOG_ISSUED_PER_LINE per line, so a line stays
+   * under the 16 KiB that log shippers split at. A line per request cost 7 % of the issuer's CPU.
+   */
+  private logIssued(reqs: readonly IssueRequest[], results: Array<IssueResponse | AppError>): void {
+    const issued: string[] = [];
+    results.forEach((r, i) => {
+      const req = reqs[i];
+      if (req && !(r instanceof AppError) && r.eventId)
+        issued.push(`${req.requestId} ${r.eventId} ${req.couponId} ${req.userId}`);
+    });
+    for (let i = 0; i < issued.length; i += LOG_ISSUED_PER_LINE) {
+      const part = issued.slice(i, i + LOG_ISSUED_PER_LINE);
+      this.deps.log.info({ n: part.length, issued: part }, 'issued');
+    }
   }
 
   /** The event must be durable in Kafka before we answer. Returns its id. */
@@ -119,11 +142,6 @@ export class IssueService {
       );
       throw new AppError('UNAVAILABLE', 'event log unavailable', { retryable: true, cause: err });
     }
-    // One line per accepted request (rejections stay silent: counters only).
-    this.deps.log.info(
-      { requestId: req.requestId, eventId: event.eventId, couponId: req.couponId, userId: req.userId },
-      'issued',
-    );
     return event.eventId;
   }
 
