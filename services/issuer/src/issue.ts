@@ -49,12 +49,6 @@ export class IssueService {
 
   constructor(private readonly deps: IssueDeps) {}
 
-  async issue(req: IssueRequest): Promise<IssueResponse> {
-    const [res] = await this.issueMany([req]);
-    if (res instanceof AppError) throw res;
-    return res as IssueResponse;
-  }
-
   /**
    * Decides a batch in one Redis pipeline, then produces the admitted events together (they join one
    * Kafka batch). Each item gets its outcome, or an AppError (503) when its outcome could not be had.

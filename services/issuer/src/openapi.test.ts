@@ -43,7 +43,6 @@ describe("the issuer's GET /openapi.json", () => {
       'GET /internal/coupons/{couponId}/users/{userId}',
       'GET /ready',
       'POST /internal/coupons',
-      'POST /internal/issue',
       'POST /internal/issue-batch',
     ]);
   });

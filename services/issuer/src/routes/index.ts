@@ -7,7 +7,6 @@ import { INTERNAL_SECURITY, internalTokenScheme } from './common.js';
 import { registerCouponStats } from './coupon-stats.js';
 import { registerCreateCoupon } from './create-coupon.js';
 import { registerGetCoupon } from './get-coupon.js';
-import { registerIssue } from './issue.js';
 import { registerIssueBatch } from './issue-batch.js';
 import { registerIssueState } from './issue-state.js';
 
@@ -18,7 +17,6 @@ export function registerInternal(
 ): void {
   internal.openAPIRegistry.registerComponent('securitySchemes', INTERNAL_SECURITY, internalTokenScheme);
   internal.use(requireToken(INTERNAL_TOKEN_HEADER, deps.internalToken));
-  registerIssue(internal, deps);
   registerIssueBatch(internal, deps);
   registerCreateCoupon(internal, deps);
   registerGetCoupon(internal, deps);
