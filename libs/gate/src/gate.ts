@@ -1,14 +1,6 @@
 import { gateKeys, gateLockKey, type IssueOutcome } from '@coupon/contracts';
 import type { Redis } from 'ioredis';
-import {
-  ADMIT,
-  ADMIT_MANY,
-  LOAD,
-  REBUILD_ADD_USERS,
-  REBUILD_BEGIN,
-  REBUILD_OPEN,
-  RELEASE,
-} from './scripts.js';
+import { ADMIT_MANY, LOAD, REBUILD_ADD_USERS, REBUILD_BEGIN, REBUILD_OPEN, RELEASE } from './scripts.js';
 
 export const ADMIT_OUTCOMES: readonly IssueOutcome[] = [
   'ISSUED',
@@ -22,7 +14,6 @@ type Keys = [meta: string, stock: string, users: string];
 type LockedKeys = [...Keys, lock: string];
 
 interface GateCommands {
-  couponAdmit(...args: [...Keys, userId: number]): Promise<number>;
   couponAdmitMany(...args: [...Keys, ...userIds: number[]]): Promise<number[]>;
   couponRelease(...args: [...Keys, userId: number]): Promise<number>;
   couponLoad(...args: [...Keys, ...Array<string | number>]): Promise<number>;
@@ -91,7 +82,6 @@ export class Gate {
     private readonly hooks: GateHooks = {},
     opts: GateOptions = {},
   ) {
-    redis.defineCommand('couponAdmit', { numberOfKeys: 3, lua: ADMIT });
     redis.defineCommand('couponAdmitMany', { numberOfKeys: 3, lua: ADMIT_MANY });
     redis.defineCommand('couponRelease', { numberOfKeys: 3, lua: RELEASE });
     redis.defineCommand('couponLoad', { numberOfKeys: 3, lua: LOAD });
@@ -105,7 +95,8 @@ export class Gate {
 
   /** One decision in one script call (no WAIT: the issuer decides through admitMany). */
   async admit(couponId: number, userId: number): Promise<IssueOutcome> {
-    const outcome = this.decided(await this.r.couponAdmit(...gateKeys(couponId), userId));
+    const [code] = await this.r.couponAdmitMany(...gateKeys(couponId), userId);
+    const outcome = this.decided(code);
     if (outcome instanceof Error) throw outcome;
     return outcome;
   }

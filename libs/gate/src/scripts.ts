@@ -1,26 +1,9 @@
 // The gate's Lua scripts. Every script touches only keys of one coupon (one hash tag, see
 // contracts/src/keys.ts), so each runs atomically on one Redis Cluster slot.
 
-// One script decides atomically; check-then-act in separate calls over-issues.
-// Returns an integer (ioredis 6 speaks RESP3): index into ADMIT_OUTCOMES.
-// KEYS: meta, stock, users. ARGV: userId.
-export const ADMIT = `
-local meta = redis.call('HMGET', KEYS[1], 'opensAt', 'closesAt')
-if not meta[1] then return 3 end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-if now < tonumber(meta[1]) or now >= tonumber(meta[2]) then return 4 end
-if redis.call('SISMEMBER', KEYS[3], ARGV[1]) == 1 then return 1 end
-local left = tonumber(redis.call('GET', KEYS[2]) or '0')
-if left <= 0 then return 2 end
-redis.call('DECR', KEYS[2])
-redis.call('SADD', KEYS[3], ARGV[1])
-return 0
-`;
-
-// ADMIT for many users of one coupon in one call (the issuer's batches): each user is decided in
-// order exactly as ADMIT would (stock taken before the user is added), at one instant. Returns one
-// ADMIT_OUTCOMES index per user.
+// One script decides atomically; check-then-act in separate calls over-issues. It decides many users
+// of one coupon in one call (the issuer's batches), each in order (stock taken before the user is
+// added), at one instant. Returns integers (ioredis 6 speaks RESP3): one ADMIT_OUTCOMES index per user.
 // KEYS: meta, stock, users. ARGV: userIds.
 export const ADMIT_MANY = `
 local out = {}
