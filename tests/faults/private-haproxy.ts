@@ -5,11 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { stackHa } from './private-stack.js';
 import { freePort } from './processes.js';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const STACK = join(ROOT, 'infra', 'local', 'stack');
 const ADMIN = join(ROOT, 'infra', 'haproxy', 'admin');
 
 /** One server's counters from HAProxy's `show stat`. */
@@ -56,11 +56,16 @@ export class PrivateHaproxy {
   }
 
   private async stack(...args: string[]): Promise<void> {
-    await run(STACK, ['--ha', ...args], { env: this.env(), timeout: 120_000 }).catch((err) => {
-      throw new Error(
-        `infra/local/stack --ha ${args.join(' ')} failed:\n${err.stdout}\n${err.stderr}\n${this.log()}`,
-      );
-    });
+    await stackHa(
+      {
+        home: this.home,
+        env: { HAPROXY_PORT: String(this.port), GATEWAY_PORTS: this.gatewayPorts.join(' ') },
+        unset: ['LB_URL'],
+        timeoutMs: 120_000,
+        context: () => this.log(),
+      },
+      ...args,
+    );
   }
 
   /** infra/haproxy/admin with this instance's socket (what scripts/services uses). */

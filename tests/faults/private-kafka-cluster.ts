@@ -1,15 +1,12 @@
-import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { stackHa } from './private-stack.js';
 import { freePort } from './processes.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const STACK = join(ROOT, 'infra/local/stack');
 const JARS = join(ROOT, '.local/kafka/lib');
-const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Broker pids of every cluster of this test process, killed if it dies first (they run detached). */
@@ -64,21 +61,20 @@ export class PrivateKafkaCluster {
 
   /** `infra/local/stack --ha <args>` on this cluster's STACK_HOME and ports. */
   async stack(...args: string[]): Promise<string> {
-    const env: Record<string, string> = { ...(process.env as Record<string, string>), STACK_HOME: this.dir };
-    delete env.KAFKA_BROKERS; // set, it would mean "an external Kafka: start nothing"
+    const env: Record<string, string> = {};
     for (const [n, p] of this.ports) {
       env[`KAFKA${n}_PORT`] = String(p.client);
       env[`KAFKA${n}_CONTROLLER_PORT`] = String(p.controller);
     }
-    try {
-      const { stdout } = await run(STACK, ['--ha', ...args], { env, timeout: 300_000 });
-      return stdout;
-    } catch (err) {
-      const e = err as { stdout?: string; stderr?: string };
-      throw new Error(
-        `stack --ha ${args.join(' ')} failed:\n${e.stdout ?? ''}${e.stderr ?? ''}\n${this.tail(1)}`,
-      );
-    }
+    // KAFKA_BROKERS set would mean "an external Kafka: start nothing"
+    const s = {
+      home: this.dir,
+      env,
+      unset: ['KAFKA_BROKERS'],
+      timeoutMs: 300_000,
+      context: () => this.tail(1),
+    };
+    return stackHa(s, ...args);
   }
 
   pid(node: number): number | undefined {

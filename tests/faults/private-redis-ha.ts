@@ -1,16 +1,11 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { FaultProxy } from '../integration/proxy.js';
+import { stackHa } from './private-stack.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const STACK = join(ROOT, 'infra', 'local', 'stack');
-const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export const MASTER = 'coupon';
@@ -97,26 +92,19 @@ export class RedisHa {
   }
 
   /** `infra/local/stack --ha <cmd> <services...>` on this private state and these ports. */
-  async stack(cmd: string, ...services: string[]): Promise<string> {
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      STACK_HOME: this.home,
+  stack(cmd: string, ...services: string[]): Promise<string> {
+    const env: Record<string, string> = {
       REDIS_HA_PORT: String(this.nodeBase),
       REDIS_HA_SENTINEL_PORT: String(this.sentinelBase),
       REDIS_HA_MASTER: MASTER,
     };
     if (this.proxy) env.REDIS_HA_ANNOUNCE_PORT = String(this.proxy.port);
-    delete env.REDIS_SENTINELS; // "use those instead" would start nothing
-    try {
-      const { stdout, stderr } = await run('bash', [STACK, '--ha', cmd, ...services], {
-        env,
-        timeout: 120_000,
-      });
-      return stdout + stderr;
-    } catch (err) {
-      const e = err as Error & { stdout?: string; stderr?: string };
-      throw new Error(`stack --ha ${cmd} ${services.join(' ')} failed: ${e.message}\n${e.stdout}${e.stderr}`);
-    }
+    // REDIS_SENTINELS set would mean "use those instead": start nothing
+    return stackHa(
+      { home: this.home, env, unset: ['REDIS_SENTINELS'], timeoutMs: 120_000 },
+      cmd,
+      ...services,
+    );
   }
 
   get sentinels(): string {
