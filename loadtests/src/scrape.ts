@@ -7,11 +7,11 @@
  *   {"k":"c","t":ms,"busy":ticks,"total":ticks,"hz":ticksPerSecond,"cores":n}
  *
  *   node src/scrape.ts --out metrics.jsonl [--interval 1000] [--max-seconds 3600]
- *        [--target name=url]... [--proc name=pidfile]...
+ *        [--target name=url]... [--proc name=pidfile]... [--node url]
  * Without --target: the gateway's metrics listener on 127.0.0.1:9464 (GATEWAY_METRICS_PORT; its
  * public port does not serve /metrics), issuer and persister on 127.0.0.1:3001-3002 (ISSUER_PORT,
  * PERSISTER_PORT). Without --proc: the pid files of scripts/services and infra/local/stack under
- * .local/run.
+ * .local/run. --node adds the node exporter's /metrics as target "node" (the report's host rows).
  */
 import { execFileSync } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
@@ -81,6 +81,7 @@ function config(): Config {
       'max-seconds': { type: 'string', default: '3600' },
       target: { type: 'string', multiple: true },
       proc: { type: 'string', multiple: true },
+      node: { type: 'string' },
     },
   });
   if (!values.out) throw new Error('--out FILE is required');
@@ -90,6 +91,7 @@ function config(): Config {
     targets.set('issuer', `http://127.0.0.1:${process.env.ISSUER_PORT ?? 3001}/metrics`);
     targets.set('persister', `http://127.0.0.1:${process.env.PERSISTER_PORT ?? 3002}/metrics`);
   }
+  if (values.node) targets.set('node', values.node);
   const procs = pairs(values.proc);
   if (procs.size === 0) {
     for (const n of ['gateway', 'issuer', 'persister', 'redis', 'mariadb', 'kafka'])

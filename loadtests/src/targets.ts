@@ -55,4 +55,8 @@ export const LIMITS = {
   otherCpuPct: 25,
   /** Past this the server histograms have only their 5 s bucket left (s). */
   histogramTopS: 2.5,
+  /** Share of the configured link speed above which an interface is saturated (the seed's 80 %, %). */
+  linkUtilisationPct: 80,
+  /** Memory available below which the host runs low (%; the HostMemoryLow alert's threshold). */
+  memoryLowPct: 10,
 };

@@ -22,16 +22,21 @@ export interface PrivateStack {
  * `infra/local/stack --ha <args>` on a private copy: the same code a user starts, on free ports and
  * a temporary STACK_HOME. Resolves with its output; a failure names the command and shows its output.
  */
-export async function stackHa(s: PrivateStack, ...args: string[]): Promise<string> {
+export function stackHa(s: PrivateStack, ...args: string[]): Promise<string> {
+  return stack(s, '--ha', ...args);
+}
+
+/** `infra/local/stack <args>` on a private copy (the optional services of either profile, named). */
+export async function stack(s: PrivateStack, ...args: string[]): Promise<string> {
   const env: NodeJS.ProcessEnv = { ...process.env, ...s.env, STACK_HOME: s.home };
   for (const name of s.unset) delete env[name];
   try {
-    const { stdout, stderr } = await run('bash', [STACK, '--ha', ...args], { env, timeout: s.timeoutMs });
+    const { stdout, stderr } = await run('bash', [STACK, ...args], { env, timeout: s.timeoutMs });
     return stdout + stderr;
   } catch (err) {
     const e = err as { message?: string; stdout?: string; stderr?: string };
     throw new Error(
-      `infra/local/stack --ha ${args.join(' ')} failed: ${e.message ?? ''}\n${e.stdout ?? ''}${e.stderr ?? ''}\n${s.context?.() ?? ''}`,
+      `infra/local/stack ${args.join(' ')} failed: ${e.message ?? ''}\n${e.stdout ?? ''}${e.stderr ?? ''}\n${s.context?.() ?? ''}`,
     );
   }
 }

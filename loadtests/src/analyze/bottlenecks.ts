@@ -4,6 +4,7 @@ import { int, secs } from '../format.ts';
 import type { RowStats } from '../rows.ts';
 import type { Scraped } from '../scraped.ts';
 import { breaker, rateLimiter } from './edge.ts';
+import { host, NODE } from './host.ts';
 import { consumerLag, eventToRow } from './kafka.ts';
 import { blockedFinding } from './latency.ts';
 import { pool } from './pool.ts';
@@ -30,11 +31,13 @@ export function bottlenecks(x: BottleneckInput): Read {
   const families = [pool(m), consumerLag(m, window), eventToRow(m, x.rows), breaker(m), rateLimiter(m)];
   const server = serverLatency(m, window);
   const loops = runtime(m, window);
+  const machine = host(m, window);
   const signals = [
     ...families.flatMap((f) => f.signals),
     ...server.signals,
     ...loops.signals,
     ...resourceSignals(x.procs, x.machine),
+    ...machine.signals,
   ];
   const findings = [
     ...restarts(m),
@@ -42,8 +45,9 @@ export function bottlenecks(x: BottleneckInput): Read {
     ...families.flatMap((f) => f.findings),
     ...blockedFinding(x.blocked),
     ...drainFinding(x.inv),
+    ...machine.findings,
   ];
-  if (m.services.size === 0)
+  if (![...m.services.keys()].some((s) => s !== NODE))
     findings.push(
       'No service metrics were scraped (GET /metrics answered nothing): bottleneck signals are missing.',
     );
