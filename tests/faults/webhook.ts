@@ -25,6 +25,7 @@ export interface Notification {
 /** A webhook receiver for Alertmanager on 127.0.0.1: keeps every notification it is sent. */
 export class WebhookReceiver {
   readonly received: Notification[] = [];
+  private readonly startedAt = Date.now();
   private constructor(
     private readonly server: Server,
     readonly port: number,
@@ -75,10 +76,11 @@ export class WebhookReceiver {
     }
   }
 
-  /** What was received, one line per notification (for failure messages). */
+  /** What was received, one entry per notification, `atS` seconds after the receiver started. */
   summary(): string {
     return JSON.stringify(
       this.received.map((n) => ({
+        atS: Math.round((n.at - this.startedAt) / 100) / 10,
         path: n.path,
         receiver: n.body.receiver,
         status: n.body.status,
