@@ -22,6 +22,7 @@ ALERTMANAGER_PLACEHOLDER_URL="http://127.0.0.1:9097/alerts"
 NODE_EXPORTER_PORT="${NODE_EXPORTER_PORT:-9100}"
 LINK_SPEED_MBIT="${LINK_SPEED_MBIT:-1000}"
 OPTIONAL+=(alertmanager node-exporter)
+SYSTEM_UNITS_OFF+=(prometheus-alertmanager prometheus-node-exporter)
 
 alertmanager_port()         { echo "$ALERTMANAGER_PORT"; }
 alertmanager_url_var()      { echo ALERTMANAGER_URL; }
@@ -52,7 +53,6 @@ alertmanager_write_config() {
 alertmanager_start() {
   mkdir -p "$LOGS"
   alertmanager_write_config
-  # Debian's package also starts its own server on :9093 where systemd runs; ours is separate.
   # No cluster: one instance, and its gossip port (9094 by default) would collide.
   start_bg alertmanager "$(bin prometheus-alertmanager)" \
     --config.file="$DATA/alertmanager/alertmanager.yml" --storage.path="$DATA/alertmanager" \
