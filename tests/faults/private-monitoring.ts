@@ -72,7 +72,7 @@ function prometheusConfig(home: string, o: MonitoringOptions, nodeExporter: stri
   if (o.timings === 'short')
     doc.global = {
       scrape_interval: SHORT.scrape,
-      scrape_timeout: '800ms',
+      scrape_timeout: SHORT.scrape,
       evaluation_interval: SHORT.evaluation,
     };
   const out = join(home, 'prometheus.yml');
