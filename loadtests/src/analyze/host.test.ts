@@ -1,12 +1,13 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { writeReport } from '../report.ts';
 import { Scraped } from '../scraped.ts';
 import { host, NODE, rates } from './host.ts';
 
-/** One node exporter scrape at second `s`: 2 cores, an eth0 of 1 Gbit/s and loopback. */
-function scrape(s: number, o: { idle: number; txEth0: number; avail: number }): string {
+/** One node exporter scrape at second `s` (+ t0 ms): 2 cores, an eth0 of 1 Gbit/s and loopback. */
+function scrape(s: number, o: { idle: number; txEth0: number; avail: number }, t0 = 0): string {
   const text = [
     `node_cpu_seconds_total{cpu="0",mode="idle"} ${o.idle / 2}`,
     `node_cpu_seconds_total{cpu="1",mode="idle"} ${o.idle / 2}`,
@@ -21,7 +22,7 @@ function scrape(s: number, o: { idle: number; txEth0: number; avail: number }): 
     `node_network_transmit_bytes_total{device="lo"} ${s * 5e7}`,
     'link_speed_configured_bytes{device="eth0"} 125000000',
   ].join('\n');
-  return JSON.stringify({ k: 'm', t: s * 1000, s: NODE, ok: true, text });
+  return JSON.stringify({ k: 'm', t: t0 + s * 1000, s: NODE, ok: true, text });
 }
 
 async function read(lines: string[]): Promise<Scraped> {
@@ -77,4 +78,27 @@ describe('host rows of the load-test report (node exporter)', () => {
       { t: 4000, v: 10 },
     ]);
   });
+
+  it('happy: the report of a run with the node exporter scraped shows the host rows', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'coupon-host-report-'));
+    try {
+      cpSync(join(import.meta.dirname, '../../fixtures/smoke'), dir, { recursive: true });
+      // The smoke fixture's scrapes start at this ms and last 13 s.
+      const t0 = 1795557124873;
+      const lines = Array.from({ length: 14 }, (_, s) =>
+        scrape(s, { idle: s * 1, txEth0: s * 1e6, avail: 4e9 }, t0),
+      );
+      appendFileSync(join(dir, 'metrics.jsonl'), `${lines.join('\n')}\n`);
+      await writeReport(dir);
+      const md = readFileSync(join(dir, 'report.md'), 'utf8');
+      expect(md).toContain(
+        '| host CPU busy (2 cores), mean / peak; tasks waiting for a CPU (pressure), mean / peak | 50 % / 50 %; 25 % / 25 % |',
+      );
+      expect(md).toContain(
+        '| eth0: receive / transmit peak, peak share of its 1000 Mbit/s link | 1.00 MB/s / 1.00 MB/s, 0.8 % |',
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
