@@ -75,8 +75,8 @@ export interface CouponReconcile {
   samples: { missing: number[]; notAdmitted: number[]; refused: number[] };
 }
 
-/** Admitted users (and rows) compared per chunk: SSCAN COUNT, IN (...) lists, adopt calls. */
-const CHUNK = 2_000;
+/** Admitted users (and rows) compared per chunk: SSCAN COUNT, IN (...) lists, SMISMEMBER, adopt calls. */
+const CHUNK = 10_000;
 const SAMPLE = 10;
 export const RECONCILE_LOCK_TTL_MS = 120_000;
 
