@@ -4,16 +4,16 @@ import {
   BATCH_SIZE_BUCKETS,
   Counter,
   createPoolMetrics,
-  Gauge,
   createRegistry,
+  Gauge,
   Histogram,
   LATENCY_BUCKETS,
   type PoolMetrics,
   type Registry,
 } from '@coupon/kit';
 import type { HealHooks } from './heal.js';
-import type { ReconcileHooks } from './reconciler.js';
 import { type BatchHooks, isDefiniteFailure } from './producer.js';
+import type { ReconcileHooks } from './reconciler.js';
 
 export interface IssuerMetrics {
   registry: Registry;
