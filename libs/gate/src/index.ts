@@ -1,5 +1,6 @@
 export { Gate, type GateHooks, ReplicationUnconfirmedError } from './gate.js';
 export { rangeSize, rangesFromGroup, readRanges } from './kafka-read.js';
-export { acquireGateLock } from './lock.js';
+export { acquireGateLock, acquireLock } from './lock.js';
 export { GateLockedError, GatePresentError, type RebuildResult, rebuildGate } from './rebuild.js';
-export { adoptRows, gateSnapshot } from './snapshot.js';
+export { type CouponReconcile, type ReconcileDeps, reconcileCoupon } from './reconcile.js';
+export { gateSnapshot } from './snapshot.js';
