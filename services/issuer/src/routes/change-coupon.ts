@@ -4,7 +4,6 @@ import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { type CouponDeps, changeCoupon, windowControls } from '../coupons.js';
 import { couponIdParam, internalErrors, internalSecurity } from './common.js';
 
-
 const pauseRoute = (action: 'pause' | 'resume') =>
   createRoute({
     method: 'post',
@@ -51,9 +50,6 @@ export function registerChangeCoupon(internal: OpenAPIHono<Env>, deps: CouponDep
       c.json(await changeCoupon(deps, c.req.valid('param').couponId, { paused: action === 'pause' }), 200),
     );
   internal.openapi(windowRoute, async (c) =>
-    c.json(
-      await changeCoupon(deps, c.req.valid('param').couponId, windowControls(c.req.valid('json'))),
-      200,
-    ),
+    c.json(await changeCoupon(deps, c.req.valid('param').couponId, windowControls(c.req.valid('json'))), 200),
   );
 }
