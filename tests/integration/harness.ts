@@ -1,4 +1,13 @@
-import { type CouponStats, type CouponView, topicNames } from '@coupon/contracts';
+import {
+  type CouponChange,
+  type CouponStats,
+  type CouponView,
+  type CouponWindow,
+  type SettingsChange,
+  type SettingsPatch,
+  type SettingsView,
+  topicNames,
+} from '@coupon/contracts';
 import { DbPool } from '@coupon/db';
 import { gatewayEnv, type RunningGateway, startGateway } from '@coupon/gateway';
 import { issuerEnv, type RunningIssuer, startIssuer } from '@coupon/issuer';
@@ -111,6 +120,26 @@ export class Admin {
 
   stats(couponId: number): Promise<CouponStats> {
     return this.call('GET', `/admin/coupons/${couponId}/stats`);
+  }
+
+  pause(couponId: number): Promise<CouponChange> {
+    return this.call('POST', `/admin/coupons/${couponId}/pause`);
+  }
+
+  resume(couponId: number): Promise<CouponChange> {
+    return this.call('POST', `/admin/coupons/${couponId}/resume`);
+  }
+
+  moveWindow(couponId: number, window: CouponWindow): Promise<CouponChange> {
+    return this.call('PATCH', `/admin/coupons/${couponId}/window`, window);
+  }
+
+  settings(): Promise<SettingsView> {
+    return this.call('GET', '/admin/settings');
+  }
+
+  changeSettings(patch: SettingsPatch): Promise<SettingsChange> {
+    return this.call('PATCH', '/admin/settings', patch);
   }
 
   /** Polls stats until `done` holds or the time runs out; returns the last stats. */

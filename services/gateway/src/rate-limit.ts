@@ -141,14 +141,24 @@ export class RateLimiter {
     this.local = Math.min(this.local, this.chunk);
     this.emptyUntil = 0;
     const { reservoir: _, ...refill } = this.bucketOptions();
-    await Promise.all(
-      [this.shared, this.own].map(async (r) => {
-        if (!r) return;
-        await r.updateSettings(refill);
-        const now = await r.currentReservoir();
-        if (typeof now === 'number' && now > burst) await r.incrementReservoir(burst - now);
-      }),
-    );
+    const shared = this.shared;
+    const own = this.own;
+    await Promise.all([
+      (async () => {
+        if (!shared) return;
+        await shared.updateSettings(refill);
+        const now = await shared.currentReservoir();
+        if (typeof now === 'number' && now > burst) await shared.incrementReservoir(burst - now);
+      })(),
+      (async () => {
+        if (!own) return;
+        // bottleneck's local datastore stops its refill heartbeat on updateSettings (it clears the
+        // timer it finds instead of restarting it): build a new bucket holding what the old one held.
+        const now = await own.currentReservoir();
+        this.own = this.localReservoir(Math.min(typeof now === 'number' ? now : burst, burst));
+        await own.disconnect(false).catch(() => undefined);
+      })(),
+    ]);
   }
 
   /** Takes one token: `true` at once on the hot path, a promise only when a new lease is needed. */
@@ -282,9 +292,10 @@ export class RateLimiter {
     };
   }
 
-  private localReservoir(): Reservoir {
+  private localReservoir(reservoir = this.burst): Reservoir {
     return new Bottleneck({
       ...this.bucketOptions(),
+      reservoir,
       // The local datastore refills only on its heartbeat (250 ms by default), and only once at
       // least a whole interval has passed since the last refill, counted from that heartbeat: a
       // heartbeat equal to the interval skipped refills whenever a timer fired a millisecond

@@ -67,7 +67,7 @@ export async function startGateway(
 
   // The operator's run-time settings and the edge's sold-out answers (settings.ts, edge.ts): one
   // client for commands, one subscribed to both channels.
-  const control = createRedis(redisTarget(env), log);
+  const control = createRedis({ ...redisTarget(env), failFast: false }, log);
   const subscriber = createRedis({ ...redisTarget(env), failFast: false }, log);
   const settings = new RuntimeSettingsStore({
     redis: control,
