@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { couponView } from './api.js';
 import { id } from './ids.js';
 
-// The operator's controls at run time (docs/operations.md "Steering a sale"): list coupons, pause and
+// The operator's controls at run time (docs/controls.md): list coupons, pause and
 // resume one, move its window, change the limits. Every change answers its old and new values.
 
 /** Admin: GET /admin/coupons?limit=&after= (by id, ascending). */

@@ -45,6 +45,9 @@ export function baseEnv(extra: Record<string, string> = {}): Record<string, stri
     INTERNAL_TOKEN,
     ADMIN_TOKEN,
     SHUTDOWN_TIMEOUT_MS: '5000',
+    // Exact answers from the issuer (a holder hears ALREADY_ISSUED, every request reaches the gate):
+    // tests/integration/controls.test.ts turns sold-out at the edge on where it tests it.
+    EDGE_SOLD_OUT_TTL_MS: '0',
     ...extra,
   };
 }
