@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { GATE_CHANGED_CHANNEL, SETTINGS_CHANNEL } from '@coupon/contracts';
 import {
   closeServer,
   createLogger,
@@ -11,7 +12,6 @@ import {
   redisTarget,
   Shutdown,
 } from '@coupon/kit';
-import { GATE_CHANGED_CHANNEL, SETTINGS_CHANNEL } from '@coupon/contracts';
 import { Hono } from 'hono';
 import { createApp } from './app.js';
 import { EdgeSoldOut } from './edge.js';
