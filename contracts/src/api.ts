@@ -8,6 +8,7 @@ export const ISSUE_OUTCOMES = [
   'SOLD_OUT',
   'COUPON_NOT_FOUND',
   'COUPON_NOT_OPEN',
+  'COUPON_PAUSED',
 ] as const;
 export type IssueOutcome = (typeof ISSUE_OUTCOMES)[number];
 
@@ -96,6 +97,8 @@ export const couponView = z.object({
   quantity: z.number().int().positive(),
   opensAt: z.iso.datetime({ offset: true }),
   closesAt: z.iso.datetime({ offset: true }),
+  /** An operator's kill switch (POST /admin/coupons/{couponId}/pause): nobody is admitted while set. */
+  paused: z.boolean(),
 });
 export type CouponView = z.infer<typeof couponView>;
 

@@ -1,4 +1,5 @@
 export * from './api.js';
+export * from './controls.js';
 export * from './encoding.js';
 export * from './errors.js';
 export * from './events.js';

@@ -39,3 +39,14 @@ export function reconcileLockKey(couponId: number): string {
  * automatic reconcile works those active within RECONCILE_ACTIVE_HOURS. Spans coupons, so no hash tag.
  */
 export const RECONCILE_ACTIVE_KEY = 'coupon:reconcile:active';
+
+/** The gateways' run-time settings (contracts' runtimeSettings as JSON). */
+export const RUNTIME_SETTINGS_KEY = 'coupon:settings';
+/**
+ * Pub/sub channels (global to a Redis server, whatever its database number). SETTINGS_CHANNEL: the
+ * settings record changed. GATE_CHANGED_CHANNEL: a coupon's gate may admit again (a slot released,
+ * resumed, window moved, gate rebuilt); the message is the coupon id. Renaming one needs every
+ * gateway and issuer upgraded together.
+ */
+export const SETTINGS_CHANNEL = 'coupon:settings-changed';
+export const GATE_CHANGED_CHANNEL = 'coupon:gate-changed';

@@ -2,7 +2,8 @@
  * Benchmarks, measured in one run on this machine, against 127.0.0.1 only, bounded in time:
  *   1. a bare node:http server (src/hello.ts) under wrk: the ceiling of one Node process here;
  *   2. the accepted path end to end under the same wrk load (a new user on every request, ample stock);
- *   3. the sold-out path (quantity exhausted, every request a new user);
+ *   3. the sold-out path (quantity exhausted, every request a new user), with the gateway's sold-out
+ *      answer at the edge on and off (the run-time setting edgeSoldOutTtlMs);
  *   4. persister drain rate: N events produced straight to a topic of its own (KAFKA_TOPIC_PREFIX),
  *      then a separate persister started on it, timed until N rows;
  *   5. the seed scenario (loadtests/run seed): event-to-row p99 from the table, p95/p99/max;

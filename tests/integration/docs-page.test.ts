@@ -54,6 +54,11 @@ describe('GET /docs: the API reference page in headless Chromium', () => {
       '/coupons/{userId}/issue-async',
     );
 
+    // The operator's controls are on the page too, under the admin tag, marked with the bearer scheme.
+    for (const id of ['listCoupons', 'pauseCoupon', 'resumeCoupon', 'moveCouponWindow', 'changeSettings'])
+      expect(await page.$(`#operations-admin-${id}`), id).not.toBeNull();
+    expect(await page.$('#operations-admin-pauseCoupon .authorization__btn')).not.toBeNull();
+
     await page.click(`${op} .opblock-summary-control`);
     await page.waitForSelector(`${op} .try-out__btn`);
     await page.click(`${op} .try-out__btn`);

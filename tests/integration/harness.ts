@@ -1,4 +1,13 @@
-import { type CouponStats, type CouponView, topicNames } from '@coupon/contracts';
+import {
+  type CouponChange,
+  type CouponStats,
+  type CouponView,
+  type CouponWindow,
+  type SettingsChange,
+  type SettingsPatch,
+  type SettingsView,
+  topicNames,
+} from '@coupon/contracts';
 import { DbPool } from '@coupon/db';
 import { gatewayEnv, type RunningGateway, startGateway } from '@coupon/gateway';
 import { issuerEnv, type RunningIssuer, startIssuer } from '@coupon/issuer';
@@ -36,6 +45,9 @@ export function baseEnv(extra: Record<string, string> = {}): Record<string, stri
     INTERNAL_TOKEN,
     ADMIN_TOKEN,
     SHUTDOWN_TIMEOUT_MS: '5000',
+    // Exact answers from the issuer (a holder hears ALREADY_ISSUED, every request reaches the gate):
+    // tests/integration/controls.test.ts turns sold-out at the edge on where it tests it.
+    EDGE_SOLD_OUT_TTL_MS: '0',
     ...extra,
   };
 }
@@ -111,6 +123,26 @@ export class Admin {
 
   stats(couponId: number): Promise<CouponStats> {
     return this.call('GET', `/admin/coupons/${couponId}/stats`);
+  }
+
+  pause(couponId: number): Promise<CouponChange> {
+    return this.call('POST', `/admin/coupons/${couponId}/pause`);
+  }
+
+  resume(couponId: number): Promise<CouponChange> {
+    return this.call('POST', `/admin/coupons/${couponId}/resume`);
+  }
+
+  moveWindow(couponId: number, window: CouponWindow): Promise<CouponChange> {
+    return this.call('PATCH', `/admin/coupons/${couponId}/window`, window);
+  }
+
+  settings(): Promise<SettingsView> {
+    return this.call('GET', '/admin/settings');
+  }
+
+  changeSettings(patch: SettingsPatch): Promise<SettingsChange> {
+    return this.call('PATCH', '/admin/settings', patch);
   }
 
   /** Polls stats until `done` holds or the time runs out; returns the last stats. */

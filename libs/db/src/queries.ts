@@ -1,4 +1,4 @@
-import { and, count, eq, inArray } from 'drizzle-orm';
+import { and, asc, count, eq, gt, inArray } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/mysql2';
 import type { PoolConnection } from 'mysql2/promise';
 import type { DbPool } from './pool.js';
@@ -29,6 +29,46 @@ export async function findCoupon(pool: DbPool, id: number): Promise<Coupon | und
   return pool.with(async (conn) => {
     const [row] = await orm(conn).select().from(coupon).where(eq(coupon.id, id));
     return row;
+  });
+}
+
+/** A page of coupons by id, ascending, after `after` (0: from the first). */
+export async function listCoupons(pool: DbPool, after: number, limit: number): Promise<Coupon[]> {
+  return pool.with((conn) =>
+    orm(conn).select().from(coupon).where(gt(coupon.id, after)).orderBy(asc(coupon.id)).limit(limit),
+  );
+}
+
+/** What an operator may change on a coupon at run time. */
+export type CouponControls = Partial<Pick<Coupon, 'paused' | 'opensAt' | 'closesAt'>>;
+
+/**
+ * Changes a coupon's controls under a row lock; `check` sees the row before and may throw (nothing
+ * is written then). Returns the row before and after, or undefined when the coupon does not exist.
+ */
+export async function updateCouponControls(
+  pool: DbPool,
+  id: number,
+  patch: CouponControls,
+  check: (before: Coupon, after: Coupon) => void = () => undefined,
+): Promise<{ before: Coupon; after: Coupon } | undefined> {
+  return pool.with(async (conn) => {
+    await conn.beginTransaction();
+    try {
+      const [before] = await orm(conn).select().from(coupon).where(eq(coupon.id, id)).for('update');
+      if (!before) {
+        await conn.rollback();
+        return undefined;
+      }
+      const after = { ...before, ...patch };
+      check(before, after);
+      await orm(conn).update(coupon).set(patch).where(eq(coupon.id, id));
+      await conn.commit();
+      return { before, after };
+    } catch (err) {
+      await conn.rollback().catch(() => undefined);
+      throw err;
+    }
   });
 }
 

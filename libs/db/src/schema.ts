@@ -1,5 +1,15 @@
 import { sql } from 'drizzle-orm';
-import { bigint, char, datetime, index, int, mysqlTable, uniqueIndex, varchar } from 'drizzle-orm/mysql-core';
+import {
+  bigint,
+  boolean,
+  char,
+  datetime,
+  index,
+  int,
+  mysqlTable,
+  uniqueIndex,
+  varchar,
+} from 'drizzle-orm/mysql-core';
 
 /** A coupon event: a fixed quantity, open between opensAt and closesAt. */
 export const coupon = mysqlTable('coupon', {
@@ -14,6 +24,8 @@ export const coupon = mysqlTable('coupon', {
   issued: int('issued', { unsigned: true }).notNull().default(0),
   opensAt: datetime('opens_at', { mode: 'date', fsp: 3 }).notNull(),
   closesAt: datetime('closes_at', { mode: 'date', fsp: 3 }).notNull(),
+  /** The operator's kill switch: the gate's meta carries it too (a rebuilt gate takes it from here). */
+  paused: boolean('paused').notNull().default(false),
   createdAt: datetime('created_at', { mode: 'date', fsp: 3 }).notNull().default(sql`CURRENT_TIMESTAMP(3)`),
 });
 

@@ -1,6 +1,20 @@
-import { gateKeys, gateLockKey, type IssueOutcome, reconcileGraceKey } from '@coupon/contracts';
+import {
+  GATE_CHANGED_CHANNEL,
+  gateKeys,
+  gateLockKey,
+  type IssueOutcome,
+  reconcileGraceKey,
+} from '@coupon/contracts';
 import type { Redis } from 'ioredis';
-import { ADMIT_MANY, LOAD, REBUILD_ADD_USERS, REBUILD_BEGIN, REBUILD_OPEN, RELEASE } from './scripts.js';
+import {
+  ADMIT_MANY,
+  LOAD,
+  REBUILD_ADD_USERS,
+  REBUILD_BEGIN,
+  REBUILD_OPEN,
+  RELEASE,
+  SET_CONTROLS,
+} from './scripts.js';
 
 export const ADMIT_OUTCOMES: readonly IssueOutcome[] = [
   'ISSUED',
@@ -8,6 +22,7 @@ export const ADMIT_OUTCOMES: readonly IssueOutcome[] = [
   'SOLD_OUT',
   'COUPON_NOT_FOUND',
   'COUPON_NOT_OPEN',
+  'COUPON_PAUSED',
 ];
 
 type Keys = [meta: string, stock: string, users: string];
@@ -20,6 +35,7 @@ interface GateCommands {
   couponRebuildBegin(...args: [...LockedKeys, token: string, mode: string]): Promise<number>;
   couponRebuildAddUsers(...args: [...LockedKeys, token: string, ...users: number[]]): Promise<number>;
   couponRebuildOpen(...args: [...LockedKeys, token: string, ...Array<string | number>]): Promise<number>;
+  couponSetControls(meta: string, ...fieldValues: Array<string | number>): Promise<number>;
 }
 
 interface GatePipeline {
@@ -33,7 +49,12 @@ export interface GateCoupon {
   quantity: number;
   opensAt: Date;
   closesAt: Date;
+  /** The operator's kill switch (MySQL's coupon.paused); absent: not paused. */
+  paused?: boolean;
 }
+
+/** What an operator changes on a live gate (GateCoupon's fields of the same names). */
+export type GateControls = Partial<Pick<GateCoupon, 'paused' | 'opensAt' | 'closesAt'>>;
 
 export interface GateState {
   quantity: number;
@@ -88,6 +109,7 @@ export class Gate {
     redis.defineCommand('couponRebuildBegin', { numberOfKeys: 4, lua: REBUILD_BEGIN });
     redis.defineCommand('couponRebuildAddUsers', { numberOfKeys: 4, lua: REBUILD_ADD_USERS });
     redis.defineCommand('couponRebuildOpen', { numberOfKeys: 4, lua: REBUILD_OPEN });
+    redis.defineCommand('couponSetControls', { numberOfKeys: 1, lua: SET_CONTROLS });
     this.r = redis as Redis & GateCommands;
     this.waitReplicas = opts.waitReplicas ?? 0;
     this.waitTimeoutMs = opts.waitTimeoutMs ?? 200;
@@ -152,7 +174,32 @@ export class Gate {
   /** Returns true when the user had been admitted and the slot went back to stock. */
   async release(couponId: number, userId: number): Promise<boolean> {
     const keys = [...gateKeys(couponId), reconcileGraceKey(couponId)] as const;
-    return Number(await this.r.couponRelease(...keys, userId)) === 1;
+    const released = Number(await this.r.couponRelease(...keys, userId)) === 1;
+    if (released) this.announce(couponId);
+    return released;
+  }
+
+  /**
+   * Changes a live gate's pause flag or window (the admit script reads them atomically with the
+   * stock). Returns false when the coupon has no gate (a rebuild takes the values from MySQL).
+   */
+  async setControls(couponId: number, controls: GateControls): Promise<boolean> {
+    const fields: Array<string | number> = [];
+    if (controls.paused !== undefined) fields.push('paused', controls.paused ? '1' : '0');
+    if (controls.opensAt) fields.push('opensAt', controls.opensAt.getTime());
+    if (controls.closesAt) fields.push('closesAt', controls.closesAt.getTime());
+    if (fields.length === 0) return true;
+    const changed = Number(await this.r.couponSetControls(gateKeys(couponId)[0], ...fields)) === 1;
+    this.announce(couponId);
+    return changed;
+  }
+
+  /**
+   * Tells the gateways this coupon may admit again (a slot released, resumed, window moved, gate
+   * rebuilt), so they drop a SOLD_OUT they answer themselves. Best effort: their copy expires anyway.
+   */
+  private announce(couponId: number): void {
+    this.r.publish(GATE_CHANGED_CHANNEL, String(couponId)).catch(() => undefined);
   }
 
   /**
@@ -169,6 +216,7 @@ export class Gate {
       c.opensAt.getTime(),
       c.closesAt.getTime(),
       remaining,
+      c.paused ? '1' : '0',
       ...head,
     );
     for (let i = CHUNK; i < admitted.length; i += CHUNK) {
@@ -196,9 +244,11 @@ export class Gate {
       if (Number(ok) !== 1) return 'lock lost';
     }
     const remaining = Math.max(0, c.quantity - users.length);
-    const meta = [c.quantity, c.opensAt.getTime(), c.closesAt.getTime(), remaining];
+    const meta = [c.quantity, c.opensAt.getTime(), c.closesAt.getTime(), remaining, c.paused ? '1' : '0'];
     const opened = await this.r.couponRebuildOpen(...keys, token, ...meta);
-    return Number(opened) === 1 ? 'loaded' : 'lock lost';
+    if (Number(opened) !== 1) return 'lock lost';
+    this.announce(c.id);
+    return 'loaded';
   }
 
   async state(couponId: number): Promise<GateState | undefined> {

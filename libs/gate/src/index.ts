@@ -1,4 +1,4 @@
-export { Gate, type GateHooks, ReplicationUnconfirmedError } from './gate.js';
+export { Gate, type GateControls, type GateHooks, ReplicationUnconfirmedError } from './gate.js';
 export { rangeSize, rangesFromGroup, readRanges } from './kafka-read.js';
 export { acquireGateLock, acquireLock } from './lock.js';
 export { GateLockedError, GatePresentError, type RebuildResult, rebuildGate } from './rebuild.js';

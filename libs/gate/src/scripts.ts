@@ -3,13 +3,13 @@
 
 // One script decides atomically; check-then-act in separate calls over-issues. It decides many users
 // of one coupon in one call (the issuer's batches), each in order (stock taken before the user is
-// added), at one instant. Returns integers (ioredis 6 speaks RESP3): one ADMIT_OUTCOMES index per user.
+// added), at one instant. A paused coupon admits nobody (COUPON_PAUSED). Returns integers (ioredis 6 speaks RESP3): one ADMIT_OUTCOMES index per user.
 // KEYS: meta, stock, users. ARGV: userIds.
 export const ADMIT_MANY = `
 local out = {}
-local meta = redis.call('HMGET', KEYS[1], 'opensAt', 'closesAt')
+local meta = redis.call('HMGET', KEYS[1], 'opensAt', 'closesAt', 'paused')
 local closed
-if not meta[1] then closed = 3 else
+if not meta[1] then closed = 3 elseif meta[3] == '1' then closed = 5 else
   local t = redis.call('TIME')
   local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
   if now < tonumber(meta[1]) or now >= tonumber(meta[2]) then closed = 4 end
@@ -44,13 +44,13 @@ end
 return 0
 `;
 
-// Loads a new coupon's gate: meta, stock, and the given users.
-// KEYS: meta, stock, users. ARGV: quantity, opensAt, closesAt, remaining, users...
+// Loads a new coupon's gate: meta, stock, and the given users. paused: '1' or '0'.
+// KEYS: meta, stock, users. ARGV: quantity, opensAt, closesAt, remaining, paused, users...
 export const LOAD = `
 redis.call('DEL', KEYS[2], KEYS[3])
-redis.call('HSET', KEYS[1], 'quantity', ARGV[1], 'opensAt', ARGV[2], 'closesAt', ARGV[3])
+redis.call('HSET', KEYS[1], 'quantity', ARGV[1], 'opensAt', ARGV[2], 'closesAt', ARGV[3], 'paused', ARGV[5])
 redis.call('SET', KEYS[2], ARGV[4])
-for i = 5, #ARGV do redis.call('SADD', KEYS[3], ARGV[i]) end
+for i = 6, #ARGV do redis.call('SADD', KEYS[3], ARGV[i]) end
 return 1
 `;
 
@@ -73,11 +73,21 @@ for i = 2, #ARGV do redis.call('SADD', KEYS[3], ARGV[i]) end
 return 1
 `;
 
-// ARGV: token, quantity, opensAt, closesAt, remaining.
+// ARGV: token, quantity, opensAt, closesAt, remaining, paused ('1' or '0', from MySQL).
 export const REBUILD_OPEN = `
 if redis.call('GET', KEYS[4]) ~= ARGV[1] then return -1 end
 redis.call('SET', KEYS[2], ARGV[5])
-redis.call('HSET', KEYS[1], 'quantity', ARGV[2], 'opensAt', ARGV[3], 'closesAt', ARGV[4])
+redis.call('HSET', KEYS[1], 'quantity', ARGV[2], 'opensAt', ARGV[3], 'closesAt', ARGV[4], 'paused', ARGV[6] or '0')
+return 1
+`;
+
+// An operator's change to a live gate's meta (paused, opensAt, closesAt), read by the admit script in
+// the same atomic step as the stock. A gate that is not there is left alone (MySQL holds the change;
+// a rebuild reads it from there). Returns 1 when changed, 0 when there is no gate.
+// KEYS: meta. ARGV: field, value, field, value...
+export const SET_CONTROLS = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV))
 return 1
 `;
 

@@ -29,6 +29,10 @@ async function admin<T>(method: string, path: string, body?: unknown): Promise<T
 export const createCoupon = (quantity: number, name: string) =>
   admin<{ id: number }>('POST', '/admin/coupons', { quantity, name: `bench ${name}` });
 
+/** PATCH /admin/settings: the gateways' run-time settings (null: back to their environment). */
+export const changeSettings = (patch: Record<string, unknown>) =>
+  admin<unknown>('PATCH', '/admin/settings', patch);
+
 const stats = (id: number) => admin<Stats>('GET', `/admin/coupons/${id}/stats`);
 
 /** Polls the stats until every admitted user is a row or a DLT entry, or the time is up. */

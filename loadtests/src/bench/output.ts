@@ -10,12 +10,13 @@ import type { Stats } from './admin.ts';
 import { CONNECTIONS, DRY, SECONDS, SERVICES } from './config.ts';
 import type { DrainResult } from './persister.ts';
 import type { SeedReport } from './seed.ts';
+import type { SoldOut } from './sold-out.ts';
 import type { Step } from './wrk.ts';
 
 export interface Results {
   hello: Step;
   accepted: Step & { couponId: number; stats: Stats };
-  soldOut: Step & { couponId: number };
+  soldOut: SoldOut;
   drain: DrainResult;
   seed?: SeedReport;
   /** Peak RSS per service (MB) during steps 2 and 3. */
@@ -48,6 +49,13 @@ function rssPeak(x: Results): Record<string, number | undefined> {
 
 const ratioOf = (x: Results) => x.accepted.rps / x.hello.rps;
 
+const cpuTotal = (st: Step) =>
+  Object.values(st.cpuMs)
+    .filter(Number.isFinite)
+    .reduce((a, b) => a + b, 0);
+/** CPU per request of a step over the bare node:http server's. */
+const cpuRatio = (st: Step, hello: Step) => cpuTotal(st) / cpuTotal(hello);
+
 function wrkRows(x: Results): Row[] {
   const ratio = ratioOf(x);
   // A ratio only means something when the accepted path really answered 202.
@@ -62,7 +70,14 @@ function wrkRows(x: Results): Row[] {
       `≥ ${TARGETS.ratio * 100} %`,
       yes(valid ? ratio >= TARGETS.ratio : undefined),
     ],
-    ['sold-out path', wrkFigures(x.soldOut), '', ''],
+    ['sold-out path, edge answer on', wrkFigures(x.soldOut.edgeOn), '', ''],
+    ['sold-out path, edge answer off', wrkFigures(x.soldOut.edgeOff), '', ''],
+    [
+      'sold-out CPU per request / bare node:http, edge on (off)',
+      `${cpuRatio(x.soldOut.edgeOn, x.hello).toFixed(2)}× (${cpuRatio(x.soldOut.edgeOff, x.hello).toFixed(2)}×)`,
+      `≤ ${TARGETS.soldOutCpuRatio}×`,
+      yes(cpuRatio(x.soldOut.edgeOn, x.hello) <= TARGETS.soldOutCpuRatio),
+    ],
     [
       'persister drain',
       `${f(rate)} rows/s (${f(x.drain.rows)} rows; ${x.drain.wallSeconds.toFixed(1)} s from start incl. group join)`,
@@ -118,9 +133,7 @@ function cpuRow(label: string, st: Step): string {
     .filter(([, v]) => Number.isFinite(v))
     .sort((a, b) => b[1] - a[1])
     .map(([n, v]) => `${n} ${v.toFixed(3)}`);
-  const total = Object.values(st.cpuMs)
-    .filter(Number.isFinite)
-    .reduce((a, b) => a + b, 0);
+  const total = cpuTotal(st);
   // Two cores' worth of CPU divided by what one request costs: the ceiling without a load generator.
   return `| ${label} | ${parts.join(', ')} | ${total.toFixed(3)} | ${f(2000 / total)} req/s |`;
 }
@@ -134,7 +147,8 @@ function cpuTable(x: Results): string[] {
     '|---|---|---:|---:|',
     cpuRow('bare node:http', x.hello),
     cpuRow('accepted path (incl. persisting)', x.accepted),
-    cpuRow('sold-out path', x.soldOut),
+    cpuRow('sold-out path, edge answer on', x.soldOut.edgeOn),
+    cpuRow('sold-out path, edge answer off', x.soldOut.edgeOff),
     '',
   ];
 }

@@ -11,6 +11,7 @@ import {
   serveDocument,
 } from '@coupon/kit';
 import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { EdgeSoldOut } from './edge.js';
 import type { IssuerClient } from './issuer-client.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { RateLimiter } from './rate-limit.js';
@@ -18,6 +19,7 @@ import { registerAdmin } from './routes/admin/index.js';
 import { registerIssueAsync } from './routes/coupons/issue-async.js';
 import { registerIssueState } from './routes/coupons/issue-state.js';
 import { serveDocs } from './routes/docs.js';
+import type { RuntimeSettingsStore } from './settings.js';
 
 export interface GatewayDeps {
   issuer: IssuerClient;
@@ -29,6 +31,10 @@ export interface GatewayDeps {
   metrics?: GatewayMetrics;
   /** false when /metrics has a listener of its own (METRICS_PORT) and must not be on the public port. */
   publicMetrics?: boolean;
+  /** The run-time settings every gateway follows (absent: /admin/settings answers 503). */
+  settings?: RuntimeSettingsStore;
+  /** Sold-out at the edge (absent: every issue request asks the issuer). */
+  edge?: EdgeSoldOut;
 }
 
 /** Longest wait for the issuer's /health inside GET /ready; slower counts as not ready. */
@@ -74,7 +80,12 @@ export function createApp(deps: GatewayDeps): OpenAPIHono<Env> {
     },
     tags: [
       { name: 'coupons', description: 'The public API.' },
-      { name: 'admin', description: 'Coupon events, behind the ADMIN_TOKEN bearer token.' },
+      {
+        name: 'admin',
+        description:
+          "Coupon events and the operator's controls (pause, window, run-time limits), behind the " +
+          'ADMIN_TOKEN bearer token. Every change is logged with its actor and counted.',
+      },
       { name: 'operations', description: 'Health checks for load balancers.' },
     ],
   });

@@ -58,6 +58,17 @@ const variables = z.object({
   RATE_LIMIT_BURST: z.coerce.number().int().min(1).default(20_000),
   /** Share the bucket between gateways through Redis (bottleneck's Redis datastore). */
   RATE_LIMIT_SHARED: boolish.default(false),
+  /**
+   * After the issuer answered SOLD_OUT for a coupon, the gateway answers it itself this long (or until
+   * a release is announced over Redis pub/sub), so those requests never cross to the issuer. 0: off.
+   * The run-time setting `edgeSoldOutTtlMs` (PATCH /admin/settings) overrides it.
+   */
+  EDGE_SOLD_OUT_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
+  /**
+   * Re-read the run-time settings record in Redis this often, besides on its pub/sub message (which
+   * is at once): the bound on how late a gateway follows a change whose message it missed.
+   */
+  SETTINGS_POLL_MS: z.coerce.number().int().min(50).max(1_000).default(500),
   /** Breaker opens when this percentage of calls fail within the rolling window... */
   BREAKER_ERROR_PERCENT: z.coerce.number().min(1).max(100).default(50),
   /** ...and at least this many issuer calls (one call carries the issue requests of one event-loop turn) were made in it. */

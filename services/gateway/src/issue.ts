@@ -11,6 +11,7 @@ import {
 } from '@coupon/contracts';
 import { type Env, requestIdFrom } from '@coupon/kit';
 import type { Context } from 'hono';
+import type { EdgeSoldOut } from './edge.js';
 import type { IssuerClient } from './issuer-client.js';
 import type { RateLimiter } from './rate-limit.js';
 
@@ -20,11 +21,14 @@ const REJECTED: Record<Exclude<IssueOutcome, 'ISSUED'>, { code: ErrorCode; messa
   SOLD_OUT: { code: 'SOLD_OUT', message: 'the coupon is sold out' },
   COUPON_NOT_FOUND: { code: 'COUPON_NOT_FOUND', message: 'no such coupon' },
   COUPON_NOT_OPEN: { code: 'COUPON_NOT_OPEN', message: 'the coupon is not open now' },
+  COUPON_PAUSED: { code: 'COUPON_PAUSED', message: 'the coupon is paused by an operator' },
 };
 
 export interface IssueHandlerDeps {
   issuer: IssuerClient;
   limiter: RateLimiter;
+  /** Sold-out at the edge (edge.ts); absent: every request asks the issuer. */
+  edge?: EdgeSoldOut;
 }
 
 /**
@@ -75,6 +79,10 @@ export function issueHandler(deps: IssueHandlerDeps) {
         'exactly one couponId query parameter, a positive integer, is required',
       );
 
+    // Before the bucket: an answer the edge gives itself costs the issuer nothing.
+    const edge = deps.edge;
+    if (edge?.soldOut(couponId)) return reject(c, REJECTED.SOLD_OUT.code, REJECTED.SOLD_OUT.message);
+
     const token = deps.limiter.take();
     if (token !== true && !(await token))
       return reject(c, 'RATE_LIMITED', 'too many requests', {
@@ -82,6 +90,7 @@ export function issueHandler(deps: IssueHandlerDeps) {
       });
 
     let res: Awaited<ReturnType<IssuerClient['issue']>>;
+    const mark = edge?.mark ?? 0;
     try {
       res = await deps.issuer.issue({ couponId, userId, requestId });
     } catch (err) {
@@ -104,6 +113,7 @@ export function issueHandler(deps: IssueHandlerDeps) {
       };
       return answer(c, 202, 'ISSUED', body);
     }
+    if (res.outcome === 'SOLD_OUT') edge?.heard(couponId, mark);
     const r = REJECTED[res.outcome];
     return reject(c, r.code, r.message);
   };

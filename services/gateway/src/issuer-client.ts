@@ -157,7 +157,16 @@ export class IssuerClient {
     return this.call<T>('POST', path, body, requestId);
   }
 
-  private async call<T>(method: 'GET' | 'POST', path: string, body: unknown, requestId: string): Promise<T> {
+  async patch<T>(path: string, body: unknown, requestId: string): Promise<T> {
+    return this.call<T>('PATCH', path, body, requestId);
+  }
+
+  private async call<T>(
+    method: 'GET' | 'POST' | 'PATCH',
+    path: string,
+    body: unknown,
+    requestId: string,
+  ): Promise<T> {
     let res: Awaited<ReturnType<Pool['request']>>;
     try {
       res = await this.pool.request({

@@ -10,6 +10,7 @@ export const ISSUE_RESULTS = [
   'sold_out',
   'not_found',
   'not_open',
+  'paused',
   'invalid',
   'rate_limited',
   'unavailable',
@@ -22,6 +23,7 @@ const BY_CODE: Partial<Record<ErrorCode, IssueResult>> = {
   SOLD_OUT: 'sold_out',
   COUPON_NOT_FOUND: 'not_found',
   COUPON_NOT_OPEN: 'not_open',
+  COUPON_PAUSED: 'paused',
   INVALID_REQUEST: 'invalid',
   PAYLOAD_TOO_LARGE: 'invalid',
   RATE_LIMITED: 'rate_limited',
@@ -58,7 +60,15 @@ export interface GatewayMetrics {
   watchBreaker(name: string, breaker: BreakerLike): void;
   /** Exposes where the rate limiter's bucket lives and what its fallback decided (read on scrape). */
   watchLimiter(limiter: LimiterLike): void;
+  /** Counts the SOLD_OUT answers the edge gave itself (read on scrape). */
+  watchEdge(edge: { readonly answered: number }): void;
+  /** Counts one operator change (admin_changes_total{action}). */
+  adminChange(action: AdminAction): void;
 }
+
+/** The operator's changes, by action: the label values of admin_changes_total. */
+export const ADMIN_ACTIONS = ['pause', 'resume', 'move_window', 'settings'] as const;
+export type AdminAction = (typeof ADMIN_ACTIONS)[number];
 
 export function createGatewayMetrics(registry: Registry = createRegistry('gateway')): GatewayMetrics {
   const results = new Counter({
@@ -145,8 +155,34 @@ export function createGatewayMetrics(registry: Registry = createRegistry('gatewa
     seen[key] = now;
   };
 
+  let edge: { readonly answered: number } | undefined;
+  let edgeSeen = 0;
+  new Counter({
+    name: 'edge_sold_out_answers_total',
+    help: 'SOLD_OUT answers the gateway gave itself after the issuer had said so (EDGE_SOLD_OUT_TTL_MS), without crossing to the issuer.',
+    registers: [registry],
+    collect() {
+      if (!edge) return;
+      if (edge.answered > edgeSeen) this.inc(edge.answered - edgeSeen);
+      edgeSeen = edge.answered;
+    },
+  });
+  const changes = new Counter({
+    name: 'admin_changes_total',
+    help: "The operator's changes through the admin API, by action (each is also one 'admin change' log line with its actor and old and new values).",
+    labelNames: ['action'] as const,
+    registers: [registry],
+  });
+  for (const a of ADMIN_ACTIONS) changes.labels(a).inc(0);
+
   return {
     registry,
+    watchEdge(e) {
+      edge = e;
+    },
+    adminChange(action) {
+      changes.labels(action).inc();
+    },
     issueResults: async (c, next) => {
       await next();
       const result = issueResult(c.res.status, c.get('errorCode'));

@@ -54,12 +54,18 @@ describe('GET /openapi.json', () => {
       .map((r) => `${r.method} ${r.path}`);
     for (const route of served) expect(documented, `${route} is served but not documented`).toContain(route);
     expect([...documented].sort()).toEqual([
+      'GET /admin/coupons',
       'GET /admin/coupons/{couponId}',
       'GET /admin/coupons/{couponId}/stats',
+      'GET /admin/settings',
       'GET /coupons/{userId}/issues/{couponId}',
       'GET /health',
       'GET /ready',
+      'PATCH /admin/coupons/{couponId}/window',
+      'PATCH /admin/settings',
       'POST /admin/coupons',
+      'POST /admin/coupons/{couponId}/pause',
+      'POST /admin/coupons/{couponId}/resume',
       'POST /coupons/{userId}/issue-async',
     ]);
   });
@@ -75,7 +81,7 @@ describe('GET /openapi.json', () => {
     expect(Object.keys(op?.responses ?? {}).sort()).toEqual(['202', '400', '404', '409', '429', '503']);
     expect(codes('400')).toEqual(['INVALID_REQUEST']);
     expect(codes('404')).toEqual(['COUPON_NOT_FOUND']);
-    expect(codes('409')).toEqual(['ALREADY_ISSUED', 'SOLD_OUT', 'COUPON_NOT_OPEN']);
+    expect(codes('409')).toEqual(['ALREADY_ISSUED', 'SOLD_OUT', 'COUPON_NOT_OPEN', 'COUPON_PAUSED']);
     expect(codes('429')).toEqual(['RATE_LIMITED']);
     expect(codes('503')).toEqual(['UNAVAILABLE']);
     const limited = op?.responses?.['429'] as OpenAPIV3_1.ResponseObject | undefined;
@@ -139,6 +145,59 @@ describe('declared routes: validation answers the one error body', () => {
     await expectInvalid(await post('{"quantity":', 'application/json'));
     await expectInvalid(await post('quantity=5', 'application/x-www-form-urlencoded'));
     await expectInvalid(await post('{"quantity":5}'));
+  });
+
+  it('error: bad control input is 400 INVALID_REQUEST and never reaches the issuer', async () => {
+    calls.length = 0;
+    const send = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
+      app.request(path, {
+        method,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        headers: { ...auth, 'content-type': 'application/json', ...headers },
+      });
+    const window = '/admin/coupons/1/window';
+    expect(
+      await expectInvalid(
+        await send('PATCH', window, { opensAt: '2030-01-02T00:00:00Z', closesAt: '2030-01-01T00:00:00Z' }),
+      ),
+    ).toMatch(/closesAt/);
+    expect(await expectInvalid(await send('PATCH', window, {}))).toMatch(/opensAt/);
+    expect(await expectInvalid(await send('PATCH', window, { opensAt: 'tomorrow' }))).toMatch(/opensAt/);
+    expect(await expectInvalid(await send('POST', '/admin/coupons/x/pause'))).toMatch(/couponId/);
+    expect(
+      await expectInvalid(
+        await send('POST', '/admin/coupons/1/pause', undefined, { 'x-admin-actor': 'a b' }),
+      ),
+    ).toMatch(/x-admin-actor/);
+    expect(await expectInvalid(await app.request('/admin/coupons?limit=0', { headers: auth }))).toMatch(
+      /limit/,
+    );
+    expect(await expectInvalid(await send('PATCH', '/admin/settings', {}))).toMatch(/setting/);
+    expect(
+      await expectInvalid(await send('PATCH', '/admin/settings', { rate: { perSecond: 0, burst: 1 } })),
+    ).toMatch(/rate/);
+    expect(await expectInvalid(await send('PATCH', '/admin/settings', { perUser: { points: 5 } }))).toMatch(
+      /perUser/,
+    );
+    expect(await expectInvalid(await send('PATCH', '/admin/settings', { speed: 1 }))).toBeTruthy();
+    expect(calls).toEqual([]);
+  });
+
+  it('security: the control routes answer 401 without the token and 403 with a wrong one', async () => {
+    for (const [method, path] of [
+      ['GET', '/admin/coupons'],
+      ['POST', '/admin/coupons/1/pause'],
+      ['POST', '/admin/coupons/1/resume'],
+      ['PATCH', '/admin/coupons/1/window'],
+      ['GET', '/admin/settings'],
+      ['PATCH', '/admin/settings'],
+    ] as const) {
+      const none = await app.request(path, { method });
+      expect([path, none.status]).toEqual([path, 401]);
+      expect(((await none.json()) as { error: { code: string } }).error.code).toBe('UNAUTHORIZED');
+      const wrong = await app.request(path, { method, headers: { authorization: 'Bearer nope' } });
+      expect([path, wrong.status]).toEqual([path, 403]);
+    }
   });
 
   it('happy: a valid call reaches the issuer with the parsed ids', async () => {

@@ -23,6 +23,18 @@ describe('RateLimiter (bottleneck reservoir as a token bucket)', () => {
     await l.stop();
   });
 
+  it('happy: setRate changes rate and burst at run time, and the bucket keeps refilling after', async () => {
+    const l = new RateLimiter({ perSecond: 100_000, burst: 100_000 });
+    expect(await l.take()).toBe(true);
+    await l.setRate(1, 2);
+    expect(l.rate).toEqual({ perSecond: 1, burst: 2 });
+    expect(await takeMany(l, 20)).toBeLessThanOrEqual(3); // the lease left over, capped, plus the burst
+    await l.setRate(1_000, 1_000);
+    await new Promise((r) => setTimeout(r, 350));
+    expect(await takeMany(l, 50)).toBe(50);
+    await l.stop();
+  });
+
   it('happy: the bucket refills over time', async () => {
     const l = new RateLimiter({ perSecond: 20, burst: 2 });
     expect(await takeMany(l, 10)).toBe(2);

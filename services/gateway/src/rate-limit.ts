@@ -8,6 +8,8 @@ export interface Reservoir {
   currentReservoir(): Promise<number | null>;
   ready(): Promise<unknown>;
   disconnect(flush?: boolean): Promise<void>;
+  /** A promise in fact (bottleneck's typings say the limiter itself). */
+  updateSettings(options: Bottleneck.ConstructorOptions): unknown;
 }
 
 export interface RateLimitConfig {
@@ -74,13 +76,13 @@ class SharedTimeout extends Error {
  * bottleneck itself (patches/bottleneck@2.19.5.patch).
  */
 export class RateLimiter {
-  readonly retryAfterSec: number;
   readonly stats: LimiterStats = { fallbackAdmitted: 0, fallbackRejected: 0, toFallback: 0, toShared: 0 };
   private mode_: LimiterMode;
-  private readonly intervalMs: number;
-  private readonly refill: number;
-  private readonly burst: number;
-  private readonly chunk: number;
+  private perSecond = 0;
+  private intervalMs = 0;
+  private refill = 0;
+  private burst = 0;
+  private chunk = 0;
   private readonly sharedTimeoutMs: number;
   private readonly probeIntervalMs: number;
   private readonly newShared: (() => Reservoir) | undefined;
@@ -96,13 +98,7 @@ export class RateLimiter {
   private subscriber: Redis | undefined;
 
   constructor(private readonly cfg: RateLimitConfig) {
-    // At least 100 ms between refills, and at least one whole token per refill.
-    this.intervalMs = Math.max(100, Math.ceil(1_000 / cfg.perSecond));
-    this.refill = Math.max(1, Math.round((cfg.perSecond * this.intervalMs) / 1_000));
-    this.burst = cfg.burst;
-    // A lease is a tenth of a refill: small enough that idle gateways hoard little of a shared bucket.
-    this.chunk = Math.max(1, Math.min(Math.floor(this.refill / 10), cfg.burst));
-    this.retryAfterSec = Math.max(1, Math.ceil(this.intervalMs / 1_000));
+    this.size(cfg.perSecond, cfg.burst);
     this.sharedTimeoutMs = cfg.sharedTimeoutMs ?? SHARED_TIMEOUT_MS;
     this.probeIntervalMs = cfg.probeIntervalMs ?? PROBE_INTERVAL_MS;
     this.newShared = cfg.shared ?? (cfg.redis ? this.redisReservoir(cfg.redis) : undefined);
@@ -113,6 +109,56 @@ export class RateLimiter {
 
   get mode(): LimiterMode {
     return this.mode_;
+  }
+
+  get retryAfterSec(): number {
+    return Math.max(1, Math.ceil(this.intervalMs / 1_000));
+  }
+
+  /** The bucket's rate and burst now (the environment's, or the run-time setting's). */
+  get rate(): { perSecond: number; burst: number } {
+    return { perSecond: this.perSecond, burst: this.burst };
+  }
+
+  private size(perSecond: number, burst: number): void {
+    this.perSecond = perSecond;
+    // At least 100 ms between refills, and at least one whole token per refill.
+    this.intervalMs = Math.max(100, Math.ceil(1_000 / perSecond));
+    this.refill = Math.max(1, Math.round((perSecond * this.intervalMs) / 1_000));
+    this.burst = burst;
+    // A lease is a tenth of a refill: small enough that idle gateways hoard little of a shared bucket.
+    this.chunk = Math.max(1, Math.min(Math.floor(this.refill / 10), burst));
+  }
+
+  /**
+   * Changes the rate and burst at run time (bottleneck's updateSettings on the buckets, shared or
+   * not): every gateway applies the same run-time setting, so the shared bucket's settings in Redis
+   * are written alike by each. A lower burst also caps what the bucket holds now.
+   */
+  async setRate(perSecond: number, burst: number): Promise<void> {
+    if (perSecond === this.perSecond && burst === this.burst) return;
+    this.size(perSecond, burst);
+    this.local = Math.min(this.local, this.chunk);
+    this.emptyUntil = 0;
+    const { reservoir: _, ...refill } = this.bucketOptions();
+    const shared = this.shared;
+    const own = this.own;
+    await Promise.all([
+      (async () => {
+        if (!shared) return;
+        await shared.updateSettings(refill);
+        const now = await shared.currentReservoir();
+        if (typeof now === 'number' && now > burst) await shared.incrementReservoir(burst - now);
+      })(),
+      (async () => {
+        if (!own) return;
+        // bottleneck's local datastore stops its refill heartbeat on updateSettings (it clears the
+        // timer it finds instead of restarting it): build a new bucket holding what the old one held.
+        const now = await own.currentReservoir();
+        this.own = this.localReservoir(Math.min(typeof now === 'number' ? now : burst, burst));
+        await own.disconnect(false).catch(() => undefined);
+      })(),
+    ]);
   }
 
   /** Takes one token: `true` at once on the hot path, a promise only when a new lease is needed. */
@@ -186,7 +232,7 @@ export class RateLimiter {
     this.cfg.log?.warn(
       {
         err: err instanceof Error ? err.message : String(err),
-        perSecond: this.cfg.perSecond,
+        perSecond: this.perSecond,
         burst: this.burst,
       },
       'rate limiter: shared bucket in Redis failed, limiting per instance until it answers again',
@@ -246,14 +292,16 @@ export class RateLimiter {
     };
   }
 
-  private localReservoir(): Reservoir {
+  private localReservoir(reservoir = this.burst): Reservoir {
     return new Bottleneck({
       ...this.bucketOptions(),
+      reservoir,
       // The local datastore refills only on its heartbeat (250 ms by default), and only once at
       // least a whole interval has passed since the last refill, counted from that heartbeat: a
       // heartbeat equal to the interval skipped refills whenever a timer fired a millisecond
-      // early or the loop lagged (measured: 77 % of the rate). Beat ten times per interval.
-      heartbeatInterval: Math.max(10, Math.floor(this.intervalMs / 10)),
+      // early or the loop lagged (measured: 77 % of the rate). Beat ten times per shortest interval
+      // (100 ms): updateSettings cannot change the heartbeat when the rate changes at run time.
+      heartbeatInterval: 10,
     });
   }
 

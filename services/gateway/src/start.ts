@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { GATE_CHANGED_CHANNEL, SETTINGS_CHANNEL } from '@coupon/contracts';
 import {
   closeServer,
   createLogger,
@@ -13,10 +14,12 @@ import {
 } from '@coupon/kit';
 import { Hono } from 'hono';
 import { createApp } from './app.js';
+import { EdgeSoldOut } from './edge.js';
 import type { GatewayEnv } from './env.js';
 import { IssuerClient } from './issuer-client.js';
 import { createGatewayMetrics } from './metrics.js';
 import { RateLimiter } from './rate-limit.js';
+import { RuntimeSettingsStore } from './settings.js';
 
 export interface RunningGateway {
   port: number;
@@ -62,6 +65,46 @@ export async function startGateway(
   metrics.watchBreaker('issuer', issuer.breaker);
   metrics.watchLimiter(limiter);
 
+  // The operator's run-time settings and the edge's sold-out answers (settings.ts, edge.ts): one
+  // client for commands, one subscribed to both channels.
+  const control = createRedis({ ...redisTarget(env), failFast: false }, log);
+  const subscriber = createRedis({ ...redisTarget(env), failFast: false }, log);
+  const settings = new RuntimeSettingsStore({
+    redis: control,
+    defaults: {
+      rate: { perSecond: env.RATE_LIMIT_PER_SEC, burst: env.RATE_LIMIT_BURST },
+      perUser: null,
+      perAddress: null,
+      edgeSoldOutTtlMs: env.EDGE_SOLD_OUT_TTL_MS,
+    },
+    pollMs: env.SETTINGS_POLL_MS,
+    log,
+  });
+  const edge = new EdgeSoldOut(env.EDGE_SOLD_OUT_TTL_MS);
+  metrics.watchEdge(edge);
+  settings.subscribe((next, previous) => {
+    if (next.rate.perSecond !== previous.rate.perSecond || next.rate.burst !== previous.rate.burst)
+      limiter
+        .setRate(next.rate.perSecond, next.rate.burst)
+        .catch((err: unknown) => log.warn({ err }, 'rate limiter: new rate not applied to the bucket'));
+    if (next.edgeSoldOutTtlMs !== previous.edgeSoldOutTtlMs) edge.setTtl(next.edgeSoldOutTtlMs);
+  });
+  subscriber.on('message', (channel: string, message: string) => {
+    if (channel === GATE_CHANGED_CHANNEL) edge.changed(Number(message));
+    else if (channel === SETTINGS_CHANNEL) void settings.refresh(message);
+  });
+  // Announcements missed while disconnected are not replayed: keep no edge answer meanwhile.
+  for (const event of ['close', 'reconnecting', 'end']) subscriber.on(event, () => edge.setLive(false));
+  subscriber.on('ready', () => {
+    edge.setLive(true);
+    void settings.refresh().catch(() => undefined);
+  });
+  void subscriber.subscribe(GATE_CHANGED_CHANNEL, SETTINGS_CHANNEL).then(
+    () => edge.setLive(subscriber.status === 'ready'),
+    (err: unknown) => log.warn({ err }, 'pub/sub subscription failed: no edge answers'),
+  );
+  await settings.start();
+
   const shutdown = new Shutdown(log, env.SHUTDOWN_TIMEOUT_MS);
   const app = createApp({
     issuer,
@@ -71,6 +114,8 @@ export async function startGateway(
     draining: () => shutdown.draining,
     metrics,
     publicMetrics: false,
+    settings,
+    edge,
   });
   const server = await listen(app, env.PORT, env.HOST, { draining: () => shutdown.draining });
   const port = (server.address() as AddressInfo).port;
@@ -94,6 +139,12 @@ export async function startGateway(
     .add('close metrics listener', () => closeServer(metricsServer))
     .add('close issuer client', () => issuer.close())
     .add('stop rate limiter', () => limiter.stop())
+    .add('stop run-time settings', async () => {
+      settings.stop();
+      edge.setLive(false);
+      subscriber.disconnect();
+      await control.quit().catch(() => undefined);
+    })
     .add('close redis', () => redis?.quit());
   return { port, url, metricsPort, metricsUrl, issuer, shutdown, stop: () => shutdown.run('stop') };
 }

@@ -1,7 +1,10 @@
 import {
   AppError,
+  type CouponChange,
+  type CouponPage,
   type CouponStats,
   type CouponView,
+  type CouponWindow,
   type CreateCoupon,
   dltCountKey,
   type IssueState,
@@ -14,8 +17,10 @@ import {
   findCoupon,
   insertCoupon,
   issueRecord,
+  listCoupons as listCouponRows,
+  updateCouponControls,
 } from '@coupon/db';
-import type { Gate } from '@coupon/gate';
+import type { Gate, GateControls } from '@coupon/gate';
 import type { Redis } from 'ioredis';
 
 const FAR_FUTURE = new Date('2999-12-31T00:00:00Z');
@@ -27,6 +32,7 @@ export function view(c: Coupon): CouponView {
     quantity: c.quantity,
     opensAt: c.opensAt.toISOString(),
     closesAt: c.closesAt.toISOString(),
+    paused: c.paused,
   };
 }
 
@@ -81,4 +87,51 @@ export async function issueState(deps: CouponDeps, couponId: number, userId: num
   const record = await issueRecord(deps.pool, couponId, userId);
   if (record) return record;
   return (await deps.gate.isAdmitted(couponId, userId)) ? 'PENDING' : 'NONE';
+}
+
+/** Admin: a page of coupons by id, ascending. */
+export async function listCoupons(deps: CouponDeps, after: number, limit: number): Promise<CouponPage> {
+  // One more than asked tells whether another page follows.
+  const rows = await listCouponRows(deps.pool, after, limit + 1);
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  return { coupons: page.map(view), ...(rows.length > limit && last ? { next: last.id } : {}) };
+}
+
+/**
+ * Admin: the kill switch or the window, in MySQL first (under the row lock; a rebuilt gate reads it
+ * from there), then in the live gate's meta, which the admit script reads atomically with the stock:
+ * every issuer follows at once. Should Redis fail after the commit the answer is 503 and a retry of
+ * the same change completes it.
+ */
+export async function changeCoupon(
+  deps: CouponDeps,
+  couponId: number,
+  controls: GateControls,
+): Promise<CouponChange> {
+  const changed = await updateCouponControls(deps.pool, couponId, controls, (_, after) => {
+    if (after.closesAt.getTime() <= after.opensAt.getTime())
+      throw new AppError(
+        'INVALID_REQUEST',
+        `closesAt (${after.closesAt.toISOString()}) must be after opensAt (${after.opensAt.toISOString()})`,
+      );
+  });
+  if (!changed) throw new AppError('COUPON_NOT_FOUND', `coupon ${couponId} does not exist`);
+  try {
+    await deps.gate.setControls(couponId, controls);
+  } catch (err) {
+    throw new AppError('UNAVAILABLE', 'the change is in MySQL but not yet in the gate: send it again', {
+      retryable: true,
+      cause: err,
+    });
+  }
+  return { previous: view(changed.before), current: view(changed.after) };
+}
+
+/** The window of a PATCH …/window as dates (a bound not given stays as stored). */
+export function windowControls(w: CouponWindow): GateControls {
+  return {
+    ...(w.opensAt ? { opensAt: new Date(w.opensAt) } : {}),
+    ...(w.closesAt ? { closesAt: new Date(w.closesAt) } : {}),
+  };
 }

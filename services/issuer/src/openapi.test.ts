@@ -38,11 +38,15 @@ describe("the issuer's GET /openapi.json", () => {
     for (const route of served) expect(documented, `${route} is served but not documented`).toContain(route);
     expect([...documented].sort()).toEqual([
       'GET /health',
+      'GET /internal/coupons',
       'GET /internal/coupons/{couponId}',
       'GET /internal/coupons/{couponId}/stats',
       'GET /internal/coupons/{couponId}/users/{userId}',
       'GET /ready',
+      'PATCH /internal/coupons/{couponId}/window',
       'POST /internal/coupons',
+      'POST /internal/coupons/{couponId}/pause',
+      'POST /internal/coupons/{couponId}/resume',
       'POST /internal/issue-batch',
     ]);
   });

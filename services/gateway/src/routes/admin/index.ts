@@ -2,14 +2,21 @@ import { type Env, fail, requireBearer } from '@coupon/kit';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import type { IssuerClient } from '../../issuer-client.js';
+import type { RuntimeSettingsStore } from '../../settings.js';
+import { registerChangeCoupon } from './change-coupon.js';
+import type { ChangeDeps } from './changes.js';
 import { registerCouponStats } from './coupon-stats.js';
 import { registerCreateCoupon } from './create-coupon.js';
 import { registerGetCoupon } from './get-coupon.js';
+import { registerListCoupons } from './list-coupons.js';
 import { ADMIN_SECURITY } from './responses.js';
+import { registerSettings } from './settings.js';
 
-export interface AdminDeps {
+export interface AdminDeps extends ChangeDeps {
   issuer: IssuerClient;
   adminToken: string;
+  /** The run-time settings (absent in tests without Redis: its routes answer 503). */
+  settings?: RuntimeSettingsStore;
 }
 
 /** /admin/*: behind the ADMIN_TOKEN bearer token; the only routes that take a body. */
@@ -31,4 +38,7 @@ export function registerAdmin(admin: OpenAPIHono<Env>, deps: AdminDeps): void {
   registerCreateCoupon(admin, deps);
   registerGetCoupon(admin, deps);
   registerCouponStats(admin, deps);
+  registerListCoupons(admin, deps);
+  registerChangeCoupon(admin, deps);
+  registerSettings(admin, deps);
 }

@@ -21,11 +21,10 @@ const issueAsyncRoute = createRoute({
     202: jsonResponse('Admitted: the event is durable in Kafka.', issueAccepted),
     400: errorResponse('Malformed ids or query', ['INVALID_REQUEST']),
     404: errorResponse('Unknown coupon', ['COUPON_NOT_FOUND']),
-    409: errorResponse('The user already has this coupon, it is sold out, or it is outside its window', [
-      'ALREADY_ISSUED',
-      'SOLD_OUT',
-      'COUPON_NOT_OPEN',
-    ]),
+    409: errorResponse(
+      'The user already has this coupon, it is sold out, it is outside its window, or an operator paused it',
+      ['ALREADY_ISSUED', 'SOLD_OUT', 'COUPON_NOT_OPEN', 'COUPON_PAUSED'],
+    ),
     429: errorResponse('Over the rate limit', ['RATE_LIMITED'], true),
     503: errorResponse('Breaker open or a dependency down', ['UNAVAILABLE'], true),
   },

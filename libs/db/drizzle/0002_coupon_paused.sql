@@ -1,0 +1,1 @@
+ALTER TABLE `coupon` ADD `paused` boolean DEFAULT false NOT NULL;
