@@ -10,8 +10,11 @@ import {
   ensureTopics,
   type Logger,
   listen,
+  logShipperOf,
+  logShipTarget,
   redisTarget,
   Shutdown,
+  watchLogShipping,
 } from '@coupon/kit';
 import type { Producer } from 'kafkajs';
 import { createApp } from './app.js';
@@ -31,11 +34,12 @@ export interface RunningIssuer {
 /** Builds clients once, serves the internal API, and registers shutdown steps in order. */
 export async function startIssuer(
   env: IssuerEnv,
-  log: Logger = createLogger('issuer', env.LOG_LEVEL),
+  log: Logger = createLogger('issuer', env.LOG_LEVEL, logShipTarget(env)),
 ): Promise<RunningIssuer> {
   const topics = topicNames(env.KAFKA_TOPIC_PREFIX);
   if (env.MIGRATE_ON_START) await runMigrations(env.DATABASE_URL);
   const metrics = createIssuerMetrics();
+  watchLogShipping(metrics.registry, logShipperOf(log));
   // An admit script sent just before a connection drop may have run: re-sending it after reconnect would
   // answer ALREADY_ISSUED for the user it just admitted, and no event would be produced. Fail it instead
   // (503, the slot stays taken, reconcile repairs after its grace period).
@@ -150,6 +154,7 @@ export async function startIssuer(
     .add('flush producer', () => producer.flush())
     .add('disconnect producer', async () => kafkaProducer?.disconnect())
     .add('close redis', () => redis.quit())
-    .add('close pool', () => pool.end());
+    .add('close pool', () => pool.end())
+    .add('flush logs', () => logShipperOf(log)?.close());
   return { port, gate, shutdown, stop: () => shutdown.run('stop') };
 }
