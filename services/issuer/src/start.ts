@@ -22,6 +22,7 @@ import type { IssuerEnv } from './env.js';
 import { GateHealer } from './heal.js';
 import { IssueService } from './issue.js';
 import { createIssuerMetrics } from './metrics.js';
+import { watchReplicaLag } from './replica-lag.js';
 import { BatchingProducer } from './producer.js';
 
 export interface RunningIssuer {
@@ -53,6 +54,17 @@ export async function startIssuer(
     metrics.pool.hooks,
   );
   metrics.pool.watch(pool);
+  // Status and statistics read from a replica when one is given; everything that decides stays on the writer.
+  const readPool = env.DATABASE_READ_URL
+    ? new DbPool({
+        url: env.DATABASE_READ_URL,
+        maximumPoolSize: env.DB_POOL_SIZE,
+        connectionTimeoutMs: env.DB_CONNECTION_TIMEOUT_MS,
+      })
+    : pool;
+  const lag = env.DATABASE_READ_URL
+    ? watchReplicaLag({ writer: pool, reader: readPool, registry: metrics.registry, log }, env.REPLICA_LAG_PROBE_MS)
+    : undefined;
   // A produce request abandoned at the delivery timeout holds the broker connection until its own
   // request timeout: keep that at half the delivery timeout so the producer frees up soon after.
   const kafka = createKafka(
@@ -137,6 +149,7 @@ export async function startIssuer(
     issues,
     gate,
     pool,
+    readPool,
     redis,
     log,
     internalToken: env.INTERNAL_TOKEN,
@@ -154,7 +167,11 @@ export async function startIssuer(
     .add('flush producer', () => producer.flush())
     .add('disconnect producer', async () => kafkaProducer?.disconnect())
     .add('close redis', () => redis.quit())
+    .add('stop replica lag probe', () => lag?.stop())
     .add('close pool', () => pool.end())
+    .add('close read pool', async () => {
+      if (readPool !== pool) await readPool.end();
+    })
     .add('flush logs', () => logShipperOf(log)?.close());
   return { port, gate, shutdown, stop: () => shutdown.run('stop') };
 }
