@@ -38,7 +38,13 @@ export async function measureGuardedInsert(url: string, batches = 40, rows = 500
       ms.push(performance.now() - t0);
     }
     const r = (v: number) => Math.round(v * 10) / 10;
-    return { batches, rows, p50: r(percentile(ms, 0.5)), p95: r(percentile(ms, 0.95)), max: r(Math.max(...ms)) };
+    return {
+      batches,
+      rows,
+      p50: r(percentile(ms, 0.5)),
+      p95: r(percentile(ms, 0.95)),
+      max: r(Math.max(...ms)),
+    };
   } finally {
     await pool.end();
   }

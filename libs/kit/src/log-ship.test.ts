@@ -19,8 +19,9 @@ async function store(): Promise<{ url: string; got: { path: string; lines: strin
       res.end();
     });
   });
-  await new Promise<void>((r) => server?.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server?.address() as AddressInfo).port}`, got };
+  const srv = server;
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(srv.address() as AddressInfo).port}`, got };
 }
 
 describe('LogShipper', () => {
@@ -31,7 +32,9 @@ describe('LogShipper', () => {
     shipper.write('{"msg":"b"}\n');
     await shipper.close();
     expect(s.got).toHaveLength(1);
-    expect(s.got[0]?.path).toMatch(/^\/insert\/jsonline\?_msg_field=msg&_time_field=time&_stream_fields=service$/);
+    expect(s.got[0]?.path).toMatch(
+      /^\/insert\/jsonline\?_msg_field=msg&_time_field=time&_stream_fields=service$/,
+    );
     expect(s.got[0]?.lines).toEqual(['{"msg":"a"}', '{"msg":"b"}']);
     expect(shipper.stats()).toEqual({ shipped: 2, dropped: 0, failedRequests: 0, buffered: 0 });
   });

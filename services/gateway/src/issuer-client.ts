@@ -8,9 +8,9 @@ import {
   type IssueResponse,
   REQUEST_ID_HEADER,
 } from '@coupon/contracts';
+import type { Logger } from '@coupon/kit';
 import CircuitBreaker from 'opossum';
 import { Pool } from 'undici';
-import type { Logger } from '@coupon/kit';
 
 /** opossum's codes for a call it refused without making it. */
 const BREAKER_REJECTIONS = new Set(['EOPENBREAKER', 'ESEMLOCKED']);

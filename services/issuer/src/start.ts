@@ -22,8 +22,8 @@ import type { IssuerEnv } from './env.js';
 import { GateHealer } from './heal.js';
 import { IssueService } from './issue.js';
 import { createIssuerMetrics } from './metrics.js';
-import { watchReplicaLag } from './replica-lag.js';
 import { BatchingProducer } from './producer.js';
+import { watchReplicaLag } from './replica-lag.js';
 
 export interface RunningIssuer {
   port: number;
@@ -63,7 +63,10 @@ export async function startIssuer(
       })
     : pool;
   const lag = env.DATABASE_READ_URL
-    ? watchReplicaLag({ writer: pool, reader: readPool, registry: metrics.registry, log }, env.REPLICA_LAG_PROBE_MS)
+    ? watchReplicaLag(
+        { writer: pool, reader: readPool, registry: metrics.registry, log },
+        env.REPLICA_LAG_PROBE_MS,
+      )
     : undefined;
   // A produce request abandoned at the delivery timeout holds the broker connection until its own
   // request timeout: keep that at half the delivery timeout so the producer frees up soon after.
