@@ -68,7 +68,12 @@ export class Galera {
 
   /** The node the proxy's writer port leads to now (undefined while it leads nowhere). */
   async writer(): Promise<GaleraNode | undefined> {
-    const pool = new DbPool({ url: this.writerUrl, maximumPoolSize: 1, connectTimeoutMs: 500 });
+    const pool = new DbPool({
+      url: this.writerUrl,
+      maximumPoolSize: 1,
+      connectTimeoutMs: 2_000,
+      connectionTimeoutMs: 3_000,
+    });
     try {
       const [rows] = await pool.with((c) => c.query('SELECT @@wsrep_node_name AS n'));
       return (rows as Array<{ n: GaleraNode }>)[0]?.n;

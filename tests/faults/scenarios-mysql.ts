@@ -73,9 +73,14 @@ export const mysqlWriterKill = (tm: Timing, galera: Galera, o: { rejoin: boolean
       figures,
     }),
     inject: async (s, { topo }) => {
-      const old = (await galera.writer()) as GaleraNode;
+      const old = await until('the writer port answering', () => galera.writer(), 30_000);
       s.old = old;
-      const pool = new DbPool({ url: galera.writerUrl, maximumPoolSize: 2, connectTimeoutMs: 500 });
+      const pool = new DbPool({
+        url: galera.writerUrl,
+        maximumPoolSize: 2,
+        connectTimeoutMs: 1_000,
+        connectionTimeoutMs: 2_000,
+      });
       try {
         figures.rowsBeforeKill = await rows(pool, topo.coupons);
         const t0 = Date.now();
