@@ -134,16 +134,14 @@ describe('logs in VictoriaLogs', () => {
       await execute?.click();
       // the default query's lines (every line) gone, the keyword's there
       await page.waitForFunction(
-        () =>
-          document.body.innerText.includes('database write failed, retrying') &&
-          !document.body.innerText.includes('batch persisted'),
+        "document.body.innerText.includes('database write failed, retrying') && !document.body.innerText.includes('batch persisted')",
         { timeout: 30_000 },
       );
       const dir = `${ROOT}.local/test-artifacts`;
       mkdirSync(dir, { recursive: true });
       await page.screenshot({ path: `${dir}/victorialogs-ui.png`, fullPage: false });
       console.log(`[logs] screenshot of the VictoriaLogs UI: ${dir}/victorialogs-ui.png`);
-      const text = await page.evaluate(() => document.body.innerText);
+      const text = await page.$eval('body', (b) => (b as unknown as { innerText: string }).innerText);
       expect(text).toContain('database write failed, retrying');
       expect(text).not.toContain('issuer listening');
     } finally {

@@ -33,7 +33,11 @@ export class VictoriaLogs {
   }
 
   private async stack(cmd: string): Promise<string> {
-    const env = { ...process.env, STACK_HOME: this.home, VICTORIALOGS_PORT: String(this.port) };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      STACK_HOME: this.home,
+      VICTORIALOGS_PORT: String(this.port),
+    };
     delete env.LOG_SHIP_URL; // set, it would mean "use that one": start nothing
     const { stdout, stderr } = await run('bash', [STACK, cmd, 'victorialogs'], { env, timeout: 600_000 });
     return stdout + stderr;
