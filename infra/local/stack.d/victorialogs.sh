@@ -19,7 +19,8 @@ OPTIONAL+=(victorialogs)
 victorialogs_port()         { echo "$VICTORIALOGS_PORT"; }
 victorialogs_url_var()      { echo LOG_SHIP_URL; }
 victorialogs_url()          { echo "${LOG_SHIP_URL:-http://127.0.0.1:$VICTORIALOGS_PORT}"; }
-victorialogs_packages()     { command -v go >/dev/null || echo golang-go; }
+# Go comes from the machine (a newer one than Debian packages is needed); victorialogs_build says so.
+victorialogs_packages()     { :; }
 victorialogs_owns()         { cmdline_has "$1" "-storageDataPath=$DATA/victorialogs"; }
 victorialogs_stop_timeout() { echo 15; }
 victorialogs_ready()        { [[ $(curl -fsS "http://127.0.0.1:$VICTORIALOGS_PORT/health" 2>/dev/null) == OK ]]; }
