@@ -22,7 +22,7 @@ async function portFree(port: number): Promise<boolean> {
 }
 
 /** The first of `n` consecutive free ports (the stack numbers its nodes and Sentinels from a base). */
-async function freeRun(n: number): Promise<number> {
+export async function freeRun(n: number): Promise<number> {
   for (let i = 0; i < 200; i++) {
     // below the ephemeral range (32768+), where outgoing connections would take ports meanwhile
     const base = 20_000 + Math.floor(Math.random() * 12_000);

@@ -22,7 +22,22 @@ export const commonEnv = {
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Grace period for shutdown: in-flight work gets this long to drain before the process exits. */
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  /**
+   * A log store (VictoriaLogs, `infra/local/stack up victorialogs`: http://127.0.0.1:9428) that every
+   * log line is also shipped to, off the hot path; empty: stdout only (the files of the quick start).
+   */
+  LOG_SHIP_URL: z.union([z.literal(''), z.url()]).default(''),
+  /** Lines held while the log store is slow or down; past it lines are dropped and counted (log_ship_lines_total). */
+  LOG_SHIP_BUFFER: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
 };
+
+/** The shipping target for createLogger, or undefined when LOG_SHIP_URL is empty. */
+export function logShipTarget(env: {
+  LOG_SHIP_URL: string;
+  LOG_SHIP_BUFFER: number;
+}): { url: string; maxBuffered: number } | undefined {
+  return env.LOG_SHIP_URL ? { url: env.LOG_SHIP_URL, maxBuffered: env.LOG_SHIP_BUFFER } : undefined;
+}
 
 /** For a service behind a load balancer that health-checks GET /ready. */
 export const drainEnv = {

@@ -4,6 +4,7 @@ export * from './env.js';
 export * from './http.js';
 export * from './kafka.js';
 export * from './log.js';
+export * from './log-ship.js';
 export * from './metrics.js';
 export * from './openapi.js';
 export * from './redis.js';

@@ -8,8 +8,12 @@ import {
   type IssueResponse,
   REQUEST_ID_HEADER,
 } from '@coupon/contracts';
+import type { Logger } from '@coupon/kit';
 import CircuitBreaker from 'opossum';
 import { Pool } from 'undici';
+
+/** opossum's codes for a call it refused without making it. */
+const BREAKER_REJECTIONS = new Set(['EOPENBREAKER', 'ESEMLOCKED']);
 
 export interface IssuerClientConfig {
   url: string;
@@ -25,6 +29,8 @@ export interface IssuerClientConfig {
   errorThresholdPercentage: number;
   volumeThreshold: number;
   resetTimeoutMs: number;
+  /** Gets one line per batch that failed as a whole (its request ids, so a 503's id can be searched). */
+  log?: Pick<Logger, 'warn'>;
 }
 
 const OVERLOADED = new AppError('UNAVAILABLE', 'overloaded', { retryable: true });
@@ -118,6 +124,12 @@ export class IssuerClient {
     } catch (err) {
       if (!(err instanceof DegradedBatch)) {
         const e = err instanceof AppError ? err : ITEM_UNAVAILABLE;
+        // Not for the breaker's own fast rejections (open, over its limit): that is the hot path.
+        if (!BREAKER_REJECTIONS.has((err as { code?: string }).code ?? ''))
+          this.cfg.log?.warn(
+            { n: batch.length, requestIds: batch.map((w) => w.req.requestId), err: e.message },
+            'issuer batch failed',
+          );
         for (const w of batch) w.reject(e);
         return;
       }

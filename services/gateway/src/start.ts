@@ -8,9 +8,12 @@ import {
   type Env,
   type Logger,
   listen,
+  logShipperOf,
+  logShipTarget,
   metricsRoute,
   redisTarget,
   Shutdown,
+  watchLogShipping,
 } from '@coupon/kit';
 import { Hono } from 'hono';
 import { createApp } from './app.js';
@@ -35,7 +38,7 @@ export interface RunningGateway {
 
 export async function startGateway(
   env: GatewayEnv,
-  log: Logger = createLogger('gateway', env.LOG_LEVEL),
+  log: Logger = createLogger('gateway', env.LOG_LEVEL, logShipTarget(env)),
 ): Promise<RunningGateway> {
   const redis = env.RATE_LIMIT_SHARED
     ? createRedis({ ...redisTarget(env), failFast: false }, log)
@@ -57,11 +60,13 @@ export async function startGateway(
     errorThresholdPercentage: env.BREAKER_ERROR_PERCENT,
     volumeThreshold: env.BREAKER_VOLUME_THRESHOLD,
     resetTimeoutMs: env.BREAKER_RESET_MS,
+    log,
   });
   issuer.breaker.on('open', () => log.warn({ breaker: 'issuer' }, 'circuit breaker opened'));
   issuer.breaker.on('halfOpen', () => log.info({ breaker: 'issuer' }, 'circuit breaker half-open'));
   issuer.breaker.on('close', () => log.info({ breaker: 'issuer' }, 'circuit breaker closed'));
   const metrics = createGatewayMetrics();
+  watchLogShipping(metrics.registry, logShipperOf(log));
   metrics.watchBreaker('issuer', issuer.breaker);
   metrics.watchLimiter(limiter);
 
@@ -145,7 +150,8 @@ export async function startGateway(
       subscriber.disconnect();
       await control.quit().catch(() => undefined);
     })
-    .add('close redis', () => redis?.quit());
+    .add('close redis', () => redis?.quit())
+    .add('flush logs', () => logShipperOf(log)?.close());
   return { port, url, metricsPort, metricsUrl, issuer, shutdown, stop: () => shutdown.run('stop') };
 }
 

@@ -21,6 +21,8 @@ export interface IssuerDeps {
   issues: IssueService;
   gate: Gate;
   pool: DbPool;
+  /** Status and statistics reads (DATABASE_READ_URL); the writer pool when none is set. */
+  readPool?: DbPool;
   redis: Redis;
   log: Logger;
   internalToken: string;
@@ -47,7 +49,7 @@ export function createApp(deps: IssuerDeps): OpenAPIHono<Env> {
   );
 
   const internal = createOpenAPIApp();
-  registerInternal(internal, deps);
+  registerInternal(internal, { ...deps, readPool: deps.readPool ?? deps.pool });
   app.route('/internal', internal);
   declareHealth(app, 'Redis, Kafka and MySQL answer and the issuer is not draining');
   // The document is served without the token: it describes the API and grants nothing (every

@@ -17,6 +17,7 @@ import {
   findCoupon,
   insertCoupon,
   issueRecord,
+  isTransientDbError,
   listCoupons as listCouponRows,
   updateCouponControls,
 } from '@coupon/db';
@@ -36,8 +37,25 @@ export function view(c: Coupon): CouponView {
   };
 }
 
+/** A read that failed because the database (or the replica) is unreachable: an honest 503, not a 500. */
+async function read<T>(q: Promise<T>): Promise<T> {
+  try {
+    return await q;
+  } catch (err) {
+    if (isTransientDbError(err))
+      throw new AppError('UNAVAILABLE', 'the database is unavailable, try again shortly', {
+        retryable: true,
+        cause: err,
+      });
+    throw err;
+  }
+}
+
 export interface CouponDeps {
+  /** The writer: coupon creation and anything that decides. */
   pool: DbPool;
+  /** A replica (or the writer): the status endpoint and the statistics, which may lag a little. */
+  readPool: DbPool;
   gate: Gate;
   redis: Redis;
 }
@@ -55,7 +73,10 @@ export async function createCoupon(deps: CouponDeps, input: CreateCoupon): Promi
 }
 
 export async function getCoupon(deps: CouponDeps, couponId: number): Promise<Coupon> {
-  const c = await findCoupon(deps.pool, couponId);
+  // A replica that has not applied the coupon's creation yet must not answer a final 404: ask the writer.
+  const c =
+    (await read(findCoupon(deps.readPool, couponId))) ??
+    (deps.readPool === deps.pool ? undefined : await read(findCoupon(deps.pool, couponId)));
   if (!c) throw new AppError('COUPON_NOT_FOUND', `coupon ${couponId} does not exist`);
   return c;
 }
@@ -64,9 +85,9 @@ export async function couponStats(deps: CouponDeps, couponId: number): Promise<C
   const c = await getCoupon(deps, couponId);
   const [state, persisted, dlt, refused] = await Promise.all([
     deps.gate.state(couponId),
-    countIssues(deps.pool, couponId),
+    read(countIssues(deps.readPool, couponId)),
     deps.redis.get(dltCountKey(couponId)),
-    countRefusals(deps.pool, couponId),
+    read(countRefusals(deps.readPool, couponId)),
   ]);
   return {
     couponId,
@@ -84,7 +105,7 @@ export async function couponStats(deps: CouponDeps, couponId: number): Promise<C
  * users than the quantity), PENDING when admitted but not yet persisted, else NONE.
  */
 export async function issueState(deps: CouponDeps, couponId: number, userId: number): Promise<IssueState> {
-  const record = await issueRecord(deps.pool, couponId, userId);
+  const record = await read(issueRecord(deps.readPool, couponId, userId));
   if (record) return record;
   return (await deps.gate.isAdmitted(couponId, userId)) ? 'PENDING' : 'NONE';
 }

@@ -44,7 +44,15 @@ const variables = z.object({
    * admission of the batch is ambiguous (503, slot kept, reconcile repairs), like a produce timeout.
    */
   REDIS_WAIT_TIMEOUT_MS: z.coerce.number().int().min(1).max(10_000).default(200),
-  /** Pool for admin and status reads (writes happen in the persister). */
+  /**
+   * A replica for the status endpoint and the admin statistics (`stack --ha env` prints the read port
+   * of the Galera cluster's proxy); empty: they read from DATABASE_URL. Writes, the gate's rebuild
+   * and its lost-gate check always use DATABASE_URL, the writer.
+   */
+  DATABASE_READ_URL: z.union([z.literal(''), z.url()]).default(''),
+  /** How often the read pool's lag behind the writer is probed (db_replica_lag_seconds), with DATABASE_READ_URL. */
+  REPLICA_LAG_PROBE_MS: z.coerce.number().int().min(100).default(5_000),
+  /** Pool for admin and status reads (writes happen in the persister); the read pool has the same size. */
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(5),
   /** HikariCP connectionTimeout for that pool. */
   DB_CONNECTION_TIMEOUT_MS: z.coerce.number().int().min(10).default(1_000),

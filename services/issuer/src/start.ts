@@ -10,8 +10,11 @@ import {
   ensureTopics,
   type Logger,
   listen,
+  logShipperOf,
+  logShipTarget,
   redisTarget,
   Shutdown,
+  watchLogShipping,
 } from '@coupon/kit';
 import type { Producer } from 'kafkajs';
 import { createApp } from './app.js';
@@ -21,6 +24,7 @@ import { IssueService } from './issue.js';
 import { createIssuerMetrics } from './metrics.js';
 import { BatchingProducer } from './producer.js';
 import { Reconciler } from './reconciler.js';
+import { watchReplicaLag } from './replica-lag.js';
 
 export interface RunningIssuer {
   port: number;
@@ -34,11 +38,12 @@ export interface RunningIssuer {
 /** Builds clients once, serves the internal API, and registers shutdown steps in order. */
 export async function startIssuer(
   env: IssuerEnv,
-  log: Logger = createLogger('issuer', env.LOG_LEVEL),
+  log: Logger = createLogger('issuer', env.LOG_LEVEL, logShipTarget(env)),
 ): Promise<RunningIssuer> {
   const topics = topicNames(env.KAFKA_TOPIC_PREFIX);
   if (env.MIGRATE_ON_START) await runMigrations(env.DATABASE_URL);
   const metrics = createIssuerMetrics();
+  watchLogShipping(metrics.registry, logShipperOf(log));
   // An admit script sent just before a connection drop may have run: re-sending it after reconnect would
   // answer ALREADY_ISSUED for the user it just admitted, and no event would be produced. Fail it instead
   // (503, the slot stays taken, reconcile repairs after its grace period).
@@ -52,6 +57,20 @@ export async function startIssuer(
     metrics.pool.hooks,
   );
   metrics.pool.watch(pool);
+  // Status and statistics read from a replica when one is given; everything that decides stays on the writer.
+  const readPool = env.DATABASE_READ_URL
+    ? new DbPool({
+        url: env.DATABASE_READ_URL,
+        maximumPoolSize: env.DB_POOL_SIZE,
+        connectionTimeoutMs: env.DB_CONNECTION_TIMEOUT_MS,
+      })
+    : pool;
+  const lag = env.DATABASE_READ_URL
+    ? watchReplicaLag(
+        { writer: pool, reader: readPool, registry: metrics.registry, log },
+        env.REPLICA_LAG_PROBE_MS,
+      )
+    : undefined;
   // A produce request abandoned at the delivery timeout holds the broker connection until its own
   // request timeout: keep that at half the delivery timeout so the producer frees up soon after.
   const kafka = createKafka(
@@ -156,6 +175,7 @@ export async function startIssuer(
     issues,
     gate,
     pool,
+    readPool,
     redis,
     log,
     internalToken: env.INTERNAL_TOKEN,
@@ -175,6 +195,11 @@ export async function startIssuer(
     .add('flush producer', () => producer.flush())
     .add('disconnect producer', async () => kafkaProducer?.disconnect())
     .add('close redis', () => redis.quit())
-    .add('close pool', () => pool.end());
+    .add('stop replica lag probe', () => lag?.stop())
+    .add('close pool', () => pool.end())
+    .add('close read pool', async () => {
+      if (readPool !== pool) await readPool.end();
+    })
+    .add('flush logs', () => logShipperOf(log)?.close());
   return { port, gate, reconciler, shutdown, stop: () => shutdown.run('stop') };
 }

@@ -9,8 +9,11 @@ import {
   ensureTopics,
   type Logger,
   listen,
+  logShipperOf,
+  logShipTarget,
   redisTarget,
   Shutdown,
+  watchLogShipping,
 } from '@coupon/kit';
 import { createApp } from './app.js';
 import type { PersisterEnv } from './env.js';
@@ -27,11 +30,12 @@ export interface RunningPersister {
 /** Joins the consumer group and writes batches; /health and /ready on PORT. */
 export async function startPersister(
   env: PersisterEnv,
-  log: Logger = createLogger('persister', env.LOG_LEVEL),
+  log: Logger = createLogger('persister', env.LOG_LEVEL, logShipTarget(env)),
 ): Promise<RunningPersister> {
   const topics = topicNames(env.KAFKA_TOPIC_PREFIX);
   if (env.MIGRATE_ON_START) await runMigrations(env.DATABASE_URL);
   const metrics = createPersisterMetrics();
+  watchLogShipping(metrics.registry, logShipperOf(log));
   const pool = new DbPool(
     {
       url: env.DATABASE_URL,
@@ -114,6 +118,7 @@ export async function startPersister(
     .add('close http', () => closeServer(server))
     .add('close metrics', () => metrics.close())
     .add('close redis', () => redis.quit())
-    .add('close pool', () => pool.end());
+    .add('close pool', () => pool.end())
+    .add('flush logs', () => logShipperOf(log)?.close());
   return { port, pool, shutdown, stop: () => shutdown.run('stop') };
 }

@@ -118,6 +118,8 @@ export class BatchWriter {
         replayRefused: outcome.replayRefused,
         ms: Math.round(ms),
         lastOffset: last,
+        // the accepted requests' ids, so one request can be followed from the gateway to its row
+        requestIds: events.map((e) => e.event.requestId),
       },
       'batch persisted',
     );
