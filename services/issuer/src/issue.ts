@@ -66,6 +66,7 @@ export class IssueService {
       .admitMany(reqs)
       .catch((err: unknown) => reqs.map(() => err as Error));
     if (pass === 'probe' && !outcomes.some((o) => o === 'ISSUED')) this.guard.probeUnused();
+    if (this.deps.healer.active) this.reportGates(reqs, outcomes);
     const results = await Promise.all(
       reqs.map(async (req, i): Promise<IssueResponse | AppError> => {
         const outcome = outcomes[i];
@@ -88,6 +89,14 @@ export class IssueService {
     );
     this.logIssued(reqs, results);
     return results;
+  }
+
+  /** While a heal runs: a coupon whose gate decided a request is back (GateHealer.sawGate). */
+  private reportGates(reqs: readonly IssueRequest[], outcomes: ReadonlyArray<unknown>): void {
+    reqs.forEach((req, i) => {
+      const o = outcomes[i];
+      if (typeof o === 'string' && o !== 'COUPON_NOT_FOUND') this.deps.healer.sawGate(req.couponId);
+    });
   }
 
   /**
