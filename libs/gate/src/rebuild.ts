@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   DLT_HEADERS,
   type DltReason,
@@ -5,7 +6,6 @@ import {
   readHeader,
   type TopicNames,
 } from '@coupon/contracts';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { type DbPool, findCoupon, issuedUserIds } from '@coupon/db';
 import { producerHorizonMs, producerTiming } from '@coupon/kit';
 import type { Redis } from 'ioredis';

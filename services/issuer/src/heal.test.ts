@@ -1,7 +1,7 @@
 import { GateLockedError, GatePresentError, type RebuildResult } from '@coupon/gate';
 import { createLogger } from '@coupon/kit';
-import { describe, expect, it } from 'vitest';
 import type { Producer, ProducerRecord } from 'kafkajs';
+import { describe, expect, it } from 'vitest';
 import { GateHealer, type HealerDeps } from './heal.js';
 import { BatchingProducer } from './producer.js';
 

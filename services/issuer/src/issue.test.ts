@@ -6,8 +6,8 @@ import type { Message } from 'kafkajs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { GateHealer } from './heal.js';
 import { CouponUnavailable, IssueService } from './issue.js';
-import { SlotReleaser } from './release.js';
 import { type BatchingProducer, DeliveryTimeoutError } from './producer.js';
+import { SlotReleaser } from './release.js';
 
 const log = createLogger('test', 'silent');
 const req = (userId: number, couponId = 7): IssueRequest => ({ couponId, userId, requestId: `r${userId}` });

@@ -144,13 +144,19 @@ describe('BatchingProducer', () => {
   it('error: an abandoned send still running at the horizon is cut (producer disconnected), a fresh producer takes the next batch', async () => {
     let disconnected = 0;
     const stuck = fakeProducer(() => new Promise(() => undefined));
-    (stuck.producer as { disconnect: () => Promise<void> }).disconnect = async () => void disconnected++;
+    (stuck.producer as { disconnect: () => Promise<void> }).disconnect = async () => {
+      disconnected++;
+    };
     const fresh = fakeProducer(async () => []);
     let cuts = 0;
     const p = new BatchingProducer(
       stuck.producer,
       { ...cfg, lingerMs: 0, maxBatch: 1, deliveryTimeoutMs: 50, horizonMs: 300 },
-      { onCut: (n) => void (cuts += n) },
+      {
+        onCut: (n) => {
+          cuts += n;
+        },
+      },
       async () => fresh.producer,
     );
     const t0 = performance.now();
