@@ -1,6 +1,6 @@
-export { Gate, type GateControls, type GateHooks, ReplicationUnconfirmedError } from './gate.js';
+export { Gate, GateBusyError, type GateControls, type GateHooks, ReplicationUnconfirmedError } from './gate.js';
 export { rangeSize, rangesFromGroup, readRanges } from './kafka-read.js';
-export { acquireGateLock, acquireLock } from './lock.js';
+export { acquireGateLock, acquireLock, keepGateLock } from './lock.js';
 export { GateLockedError, GatePresentError, type RebuildResult, rebuildGate } from './rebuild.js';
 export { type CouponReconcile, type ReconcileDeps, reconcileCoupon } from './reconcile.js';
 export { gateSnapshot } from './snapshot.js';

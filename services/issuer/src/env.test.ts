@@ -1,3 +1,4 @@
+import { producerHorizonMs, producerTiming } from '@coupon/kit';
 import { describe, expect, it } from 'vitest';
 import { loadEnv } from './env.js';
 
@@ -11,5 +12,11 @@ describe('issuer env', () => {
     expect(() => loadEnv({ HOST: '0.0.0.0' })).toThrow(
       /^invalid environment:\n {2}INTERNAL_TOKEN: is the development token 'dev-internal-token'.*HOST=0\.0\.0\.0/,
     );
+  });
+
+  it('happy: the default reconcile grace outlasts the producer horizon of the default delivery timeout', () => {
+    const env = loadEnv({});
+    const horizon = producerHorizonMs(producerTiming(env.PRODUCER_DELIVERY_TIMEOUT_MS));
+    expect(env.RECONCILE_GRACE_MS).toBeGreaterThan(horizon);
   });
 });

@@ -8,11 +8,12 @@ import {
   type IssueResponse,
 } from '@coupon/contracts';
 import { type DbPool, findCoupon } from '@coupon/db';
-import { type Gate, ReplicationUnconfirmedError } from '@coupon/gate';
+import { type Gate, GateBusyError, ReplicationUnconfirmedError } from '@coupon/gate';
 import type { Logger } from '@coupon/kit';
 import type { GateHealer } from './heal.js';
 import { ProduceGuard } from './produce-guard.js';
 import { type BatchingProducer, isDefiniteFailure } from './producer.js';
+import type { SlotReleaser } from './release.js';
 
 /** Accepted requests per `issued` log line (about 90 bytes each). */
 const LOG_ISSUED_PER_LINE = 100;
@@ -25,6 +26,10 @@ export class CouponUnavailable extends AppError {}
 const GATE_REBUILDING = new CouponUnavailable('UNAVAILABLE', 'coupon gate is being rebuilt', {
   retryable: true,
 });
+/** The gate is missing and the database did not answer whether the coupon exists: not a 404. */
+const COUPON_LOOKUP_FAILED = new CouponUnavailable('UNAVAILABLE', 'coupon lookup unavailable', {
+  retryable: true,
+});
 
 export interface IssueDeps {
   gate: Gate;
@@ -33,6 +38,8 @@ export interface IssueDeps {
   log: Logger;
   /** Rebuilds a gate Redis lost (the coupon exists in the database), in the background. */
   healer: GateHealer;
+  /** Gives back slots never produced (retrying while Redis does not answer). */
+  releaser: SlotReleaser;
   /** Refuse new admissions while the batch in flight has waited this long for the broker. */
   stallMs?: number;
   /** Told (in memory) each coupon whose gate took a request: the automatic reconcile works those. */
@@ -43,7 +50,8 @@ export interface IssueDeps {
 
 /**
  * The issue operation: the gate decides, then the event must be durable in Kafka before we answer.
- * A definite produce failure gives the slot back; an ambiguous one (timeout) keeps it for reconcile.
+ * A definite produce failure gives the slot back, and so does an admission no replica confirmed (it
+ * was never produced); an ambiguous one (timeout) keeps it for reconcile.
  */
 export class IssueService {
   private readonly guard = new ProduceGuard(KAFKA_COOLDOWN_MS);
@@ -69,14 +77,20 @@ export class IssueService {
         // An error may hide an admission (the script ran, the reply was lost): worth a look too.
         if (o !== 'COUPON_NOT_FOUND') this.deps.served?.((reqs[i] as IssueRequest).couponId);
       });
+    if (this.deps.healer.active) this.reportGates(reqs, outcomes);
     const results = await Promise.all(
       reqs.map(async (req, i): Promise<IssueResponse | AppError> => {
         const outcome = outcomes[i];
-        if (outcome instanceof ReplicationUnconfirmedError)
-          return new AppError('UNAVAILABLE', 'admission not confirmed by a replica', {
+        if (outcome instanceof ReplicationUnconfirmedError) {
+          // Nothing was produced: give the slot back before answering, so the retry is admitted.
+          await this.deps.releaser.release(req.couponId, req.userId, 'replica_unconfirmed');
+          return new AppError('UNAVAILABLE', 'admission not confirmed by a replica; try again', {
             retryable: true,
             cause: outcome,
           });
+        }
+        if (outcome instanceof GateBusyError)
+          return new AppError('UNAVAILABLE', 'gate busy; try again', { retryable: true, cause: outcome });
         if (outcome instanceof Error || outcome === undefined)
           return new AppError('UNAVAILABLE', 'gate unavailable', { retryable: true, cause: outcome });
         try {
@@ -91,6 +105,14 @@ export class IssueService {
     );
     this.logIssued(reqs, results);
     return results;
+  }
+
+  /** While a heal runs: a coupon whose gate decided a request is back (GateHealer.sawGate). */
+  private reportGates(reqs: readonly IssueRequest[], outcomes: ReadonlyArray<unknown>): void {
+    reqs.forEach((req, i) => {
+      const o = outcomes[i];
+      if (typeof o === 'string' && o !== 'COUPON_NOT_FOUND') this.deps.healer.sawGate(req.couponId);
+    });
   }
 
   /**
@@ -128,7 +150,7 @@ export class IssueService {
       this.guard.failed();
       const definite = isDefiniteFailure(err);
       let released = false;
-      if (definite) released = await this.deps.gate.release(req.couponId, req.userId).catch(() => false);
+      if (definite) released = await this.deps.releaser.release(req.couponId, req.userId, 'not_produced');
       this.deps.log.error(
         {
           err,
@@ -149,14 +171,16 @@ export class IssueService {
   /**
    * The gate knows nothing of this coupon. If the database does, Redis lost its data: answer 503
    * while the healer rebuilds the gate in the background (re-opening from the quantity alone would
-   * over-issue). Requests meanwhile get the 503 without a database lookup.
+   * over-issue). Requests meanwhile get the 503 without a database lookup. A lookup that fails is
+   * no answer: 503 for this coupon, nothing cached, so the next request asks again (and heals).
    */
   private async assertGateNotLost(couponId: number): Promise<void> {
     if (this.deps.healer.healing(couponId)) throw GATE_REBUILDING;
     const checked = this.knownMissing.get(couponId);
     if (checked !== undefined && Date.now() - checked < 5_000) return;
     const find = this.deps.findCoupon ?? findCoupon;
-    const coupon = await find(this.deps.pool, couponId).catch(() => undefined);
+    const coupon = await find(this.deps.pool, couponId).catch(() => null);
+    if (coupon === null) throw COUPON_LOOKUP_FAILED;
     if (!coupon) {
       if (this.knownMissing.size > 10_000) this.knownMissing.clear();
       this.knownMissing.set(couponId, Date.now());

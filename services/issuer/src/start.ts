@@ -12,6 +12,8 @@ import {
   listen,
   logShipperOf,
   logShipTarget,
+  producerHorizonMs,
+  producerTiming,
   redisTarget,
   Shutdown,
   watchLogShipping,
@@ -25,6 +27,10 @@ import { createIssuerMetrics } from './metrics.js';
 import { BatchingProducer } from './producer.js';
 import { Reconciler } from './reconciler.js';
 import { watchReplicaLag } from './replica-lag.js';
+import { SlotReleaser } from './release.js';
+
+/** Beyond the horizon before a heal reads the topics: clock skew between issuers and the gate script's own time. */
+const HEAL_MARGIN_MS = 1_000;
 
 export interface RunningIssuer {
   port: number;
@@ -71,13 +77,14 @@ export async function startIssuer(
         env.REPLICA_LAG_PROBE_MS,
       )
     : undefined;
-  // A produce request abandoned at the delivery timeout holds the broker connection until its own
-  // request timeout: keep that at half the delivery timeout so the producer frees up soon after.
+  // Request timeout and retries come from one place, with the horizon every wait on the sends reads.
+  const timing = producerTiming(env.PRODUCER_DELIVERY_TIMEOUT_MS);
+  const horizonMs = producerHorizonMs(timing);
   const kafka = createKafka(
     {
       brokers: env.KAFKA_BROKERS,
       clientId: `${env.KAFKA_CLIENT_ID}-issuer`,
-      requestTimeoutMs: Math.max(1_000, Math.floor(env.PRODUCER_DELIVERY_TIMEOUT_MS / 2)),
+      requestTimeoutMs: timing.requestTimeoutMs,
     },
     log,
   );
@@ -91,8 +98,7 @@ export async function startIssuer(
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
-      // Bounded retries (about the delivery timeout) so a dead broker ends a send instead of retrying forever.
-      retry: { initialRetryTime: 100, maxRetryTime: 1_000, retries: 6 },
+      retry: timing.retry,
     });
     p.on(p.events.CONNECT, () => {
       kafkaConnected = true;
@@ -124,13 +130,28 @@ export async function startIssuer(
       lingerMs: env.PRODUCER_LINGER_MS,
       maxBatch: env.PRODUCER_MAX_BATCH,
       deliveryTimeoutMs: env.PRODUCER_DELIVERY_TIMEOUT_MS,
+      horizonMs,
     },
     metrics.producer,
     renewProducer,
   );
+  // With WAIT, gate pipelines go over connections of their own (see REDIS_WAIT_CONNECTIONS);
+  // on a single node they share the one connection.
+  const waitConnections =
+    env.REDIS_WAIT_REPLICAS > 0
+      ? Array.from({ length: env.REDIS_WAIT_CONNECTIONS }, () =>
+          createRedis({ ...redisTarget(env), options: { autoResendUnfulfilledCommands: false } }, log),
+        )
+      : [];
   const gate = new Gate(redis, metrics.gate, {
     waitReplicas: env.REDIS_WAIT_REPLICAS,
     waitTimeoutMs: env.REDIS_WAIT_TIMEOUT_MS,
+    waitConnections,
+  });
+  const releaser = new SlotReleaser(gate, metrics.release, {
+    maxQueued: 10_000,
+    retryMs: 500,
+    maxAgeMs: horizonMs,
   });
   const healer = new GateHealer({
     // Rebuilds are rare: an admin client per rebuild, none held the rest of the time.
@@ -143,8 +164,10 @@ export async function startIssuer(
         await admin.disconnect().catch(() => undefined);
       }
     },
-    // Every produce in flight at the loss has been answered by then (acknowledged or timed out); plus a margin.
-    settleMs: env.PRODUCER_DELIVERY_TIMEOUT_MS + 1_000,
+    // Every issuer's sends holding an admission from before the loss have ended (or been cut) by then.
+    settleMs: horizonMs + HEAL_MARGIN_MS,
+    drained: (since) => producer.drainedBefore(since),
+    gatePresent: async (couponId) => (await gate.state(couponId)) !== undefined,
     log,
     hooks: metrics.heal,
   });
@@ -155,17 +178,24 @@ export async function startIssuer(
     topics,
     log,
     intervalMs: env.RECONCILE_INTERVAL_MS,
-    // TODO(lead): check RECONCILE_GRACE_MS against the producer's horizon (the heal work's export).
     graceMs: env.RECONCILE_GRACE_MS,
     activeHours: env.RECONCILE_ACTIVE_HOURS,
     hooks: metrics.reconcile,
   });
+  // The grace must outlast every send still on its way (the horizon) and the slot releaser's queue,
+  // whose entries live as long: a shorter grace republishes events in flight or slots being released.
+  if (env.RECONCILE_INTERVAL_MS > 0 && env.RECONCILE_GRACE_MS <= horizonMs)
+    log.warn(
+      { graceMs: env.RECONCILE_GRACE_MS, horizonMs },
+      'RECONCILE_GRACE_MS is within the producer horizon: reconcile may republish events still on their way',
+    );
   const issues = new IssueService({
     gate,
     producer,
     pool,
     log,
     healer,
+    releaser,
     stallMs: env.PRODUCER_STALL_MS,
     served: (couponId) => reconciler.served(couponId),
   });
@@ -194,7 +224,8 @@ export async function startIssuer(
     .add('stop reconcile', () => reconciler.stop())
     .add('flush producer', () => producer.flush())
     .add('disconnect producer', async () => kafkaProducer?.disconnect())
-    .add('close redis', () => redis.quit())
+    .add('release unproduced slots', () => releaser.stop())
+    .add('close redis', () => Promise.all([redis, ...waitConnections].map((c) => c.quit())))
     .add('stop replica lag probe', () => lag?.stop())
     .add('close pool', () => pool.end())
     .add('close read pool', async () => {

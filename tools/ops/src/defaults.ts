@@ -3,7 +3,7 @@
  * long after a reconcile first saw it. The same default as the issuers' RECONCILE_GRACE_MS: it must
  * exceed how long an admitted event can still land in Kafka (the producer's horizon, retries
  * included) plus the persister's normal lag, or reconcile would chase events that are on their way.
- * TODO(lead): derive from the producer horizon exported by the heal work once it is merged.
+ * defaults.test.ts holds it above @coupon/kit's producerHorizonMs at the issuer's default timing.
  */
 export const DEFAULT_GRACE_MS = 60_000;
 
