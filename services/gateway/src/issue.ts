@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import {
   AppError,
   ERROR_CODES,
@@ -11,6 +12,9 @@ import {
 } from '@coupon/contracts';
 import { type Env, requestIdFrom } from '@coupon/kit';
 import type { Context } from 'hono';
+import type { Authenticator } from './auth/authenticator.js';
+import { clientAddress, type TrustedProxies } from './fairness/client-address.js';
+import type { ClientLimiter } from './fairness/client-limiter.js';
 import type { IssuerClient } from './issuer-client.js';
 import type { RateLimiter } from './rate-limit.js';
 
@@ -25,6 +29,11 @@ const REJECTED: Record<Exclude<IssueOutcome, 'ISSUED'>, { code: ErrorCode; messa
 export interface IssueHandlerDeps {
   issuer: IssuerClient;
   limiter: RateLimiter;
+  /** AUTH_MODE=jwt; absent: the path's userId is believed (none, trusted-upstream). */
+  auth?: Authenticator;
+  /** Per-user and per-address limits; absent: only the global bucket. */
+  clients?: ClientLimiter;
+  trustedProxies?: TrustedProxies;
 }
 
 /**
@@ -56,6 +65,10 @@ function reject(c: Context<Env>, code: ErrorCode, message: string, extra?: Recor
   return answer(c, ERROR_CODES[code], code, errorBody(code, message, c.get('requestId')), extra);
 }
 
+function throttled(c: Context<Env>, seconds: number, message: string): Response {
+  return reject(c, 'RATE_LIMITED', message, { 'retry-after': String(seconds) });
+}
+
 /**
  * POST /coupons/{userId}/issue-async?couponId={couponId}. Registered ahead of the app's request-id
  * middleware, so it takes the request id itself (same rule: the caller's when well-formed).
@@ -74,6 +87,25 @@ export function issueHandler(deps: IssueHandlerDeps) {
         'INVALID_REQUEST',
         'exactly one couponId query parameter, a positive integer, is required',
       );
+
+    // Cheapest refusal first: the address (many ids from one script) before any signature check,
+    // the user (hammering after a 409) once the token says who it is, the global bucket last.
+    const { auth, clients } = deps;
+    if (clients?.limitsAddress) {
+      const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+      const wait = await clients.address(clientAddress(incoming, deps.trustedProxies));
+      if (wait !== undefined) return throttled(c, wait, 'too many requests from this address');
+    }
+    if (auth) {
+      const d = auth.check(c.req.header('authorization'), userId);
+      const denied = d instanceof Promise ? await d : d;
+      if (denied) return reject(c, denied.code, denied.message, denied.headers);
+    }
+    if (clients) {
+      const v = clients.user(userId);
+      const wait = v instanceof Promise ? await v : v;
+      if (wait !== undefined) return throttled(c, wait, 'too many requests for this user');
+    }
 
     const token = deps.limiter.take();
     if (token !== true && !(await token))

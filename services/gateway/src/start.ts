@@ -13,7 +13,10 @@ import {
 } from '@coupon/kit';
 import { Hono } from 'hono';
 import { createApp } from './app.js';
+import { Authenticator } from './auth/authenticator.js';
+import { loadVerificationKey } from './auth/keys.js';
 import type { GatewayEnv } from './env.js';
+import { ClientLimiter } from './fairness/client-limiter.js';
 import { IssuerClient } from './issuer-client.js';
 import { createGatewayMetrics } from './metrics.js';
 import { RateLimiter } from './rate-limit.js';
@@ -26,6 +29,8 @@ export interface RunningGateway {
   /** Base URL of the metrics listener (`${metricsUrl}/metrics`). */
   metricsUrl: string;
   issuer: IssuerClient;
+  /** The per-user and per-address limits: setLimits() changes them at run time. */
+  clients: ClientLimiter;
   shutdown: Shutdown;
   stop(): Promise<void>;
 }
@@ -43,6 +48,18 @@ export async function startGateway(
     redis,
     log,
   });
+  const clients = new ClientLimiter({
+    limits: { userPerSec: env.RATE_LIMIT_USER_PER_SEC, addressPerSec: env.RATE_LIMIT_ADDRESS_PER_SEC },
+    redis,
+  });
+  const auth = env.AUTH_MODE === 'jwt' ? await authenticator(env, log) : undefined;
+  if (env.AUTH_MODE !== 'jwt')
+    log.info(
+      { auth: env.AUTH_MODE },
+      env.AUTH_MODE === 'none'
+        ? 'no identity check: any caller may act for any userId (loopback only)'
+        : "identity checked upstream: the path's userId is believed (AUTH_MODE=trusted-upstream)",
+    );
   const issuer = new IssuerClient({
     url: env.ISSUER_URL,
     token: env.INTERNAL_TOKEN,
@@ -66,6 +83,9 @@ export async function startGateway(
   const app = createApp({
     issuer,
     limiter,
+    auth,
+    clients,
+    trustedProxies: env.TRUSTED_PROXIES,
     log,
     adminToken: env.ADMIN_TOKEN,
     draining: () => shutdown.draining,
@@ -95,7 +115,45 @@ export async function startGateway(
     .add('close issuer client', () => issuer.close())
     .add('stop rate limiter', () => limiter.stop())
     .add('close redis', () => redis?.quit());
-  return { port, url, metricsPort, metricsUrl, issuer, shutdown, stop: () => shutdown.run('stop') };
+  return {
+    port,
+    url,
+    metricsPort,
+    metricsUrl,
+    issuer,
+    clients,
+    shutdown,
+    stop: () => shutdown.run('stop'),
+  };
+}
+
+async function authenticator(env: GatewayEnv, log: Logger): Promise<Authenticator> {
+  const key = await loadVerificationKey({
+    secret: env.AUTH_JWT_SECRET,
+    publicKey: env.AUTH_JWT_PUBLIC_KEY,
+    jwksFile: env.AUTH_JWKS_FILE,
+    jwksUrl: env.AUTH_JWKS_URL,
+    jwksCooldownSec: env.AUTH_JWKS_COOLDOWN_S,
+    jwksTimeoutMs: env.AUTH_JWKS_TIMEOUT_MS,
+  });
+  log.info(
+    {
+      auth: 'jwt',
+      key: key.describe,
+      algorithms: key.algorithms,
+      issuer: env.AUTH_ISSUER,
+      audience: env.AUTH_AUDIENCE,
+    },
+    'bearer JWT required on the issue and status routes',
+  );
+  return new Authenticator({
+    key,
+    issuer: env.AUTH_ISSUER,
+    audience: env.AUTH_AUDIENCE,
+    clockSkewSec: env.AUTH_CLOCK_SKEW_S,
+    maxTokenBytes: env.AUTH_MAX_TOKEN_BYTES,
+    cacheSize: env.AUTH_CACHE_SIZE,
+  });
 }
 
 /** An address to reach a listener on `host` from this machine (a wildcard listener answers on loopback). */
