@@ -134,15 +134,26 @@ export interface Answer {
   headers: Headers;
 }
 
+export interface IssueOptions {
+  /** Sent as `Authorization: Bearer <token>`. */
+  token?: string;
+  headers?: Record<string, string>;
+  /** Another client (e.g. an Agent bound to its own loopback address). */
+  dispatcher?: Agent;
+}
+
 export async function issue(
   url: string,
   userId: number | string,
   couponId: number | string,
+  opts: IssueOptions = {},
 ): Promise<Answer> {
-  const res = await client.request({
+  const sent = { ...opts.headers, ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}) };
+  const res = await (opts.dispatcher ?? client).request({
     origin: url,
     path: `/coupons/${userId}/issue-async?couponId=${couponId}`,
     method: 'POST',
+    headers: sent,
   });
   const headers = new Headers();
   for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') headers.set(k, v);

@@ -134,6 +134,7 @@ async function authenticator(env: GatewayEnv, log: Logger): Promise<Authenticato
     jwksFile: env.AUTH_JWKS_FILE,
     jwksUrl: env.AUTH_JWKS_URL,
     jwksCooldownSec: env.AUTH_JWKS_COOLDOWN_S,
+    jwksMaxAgeSec: env.AUTH_JWKS_MAX_AGE_S,
     jwksTimeoutMs: env.AUTH_JWKS_TIMEOUT_MS,
   });
   log.info(

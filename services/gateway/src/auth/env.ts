@@ -36,6 +36,12 @@ export const authEnv = {
   AUTH_JWKS_URL: optional.pipe(z.url().optional()),
   /** Shortest time between two JWKS fetches (an unknown `kid` cannot make the gateway fetch more often). */
   AUTH_JWKS_COOLDOWN_S: z.coerce.number().min(0).max(3_600).default(30),
+  /**
+   * A fetched JWKS is used this long, then fetched again on the next token (rotation: a key removed
+   * from it stops working). A fetch that fails keeps the keys it had: a provider that is down logs
+   * nobody out.
+   */
+  AUTH_JWKS_MAX_AGE_S: z.coerce.number().int().min(0).max(86_400).default(600),
   /** A JWKS fetch that has not answered in this long fails (the token answers 401). */
   AUTH_JWKS_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(2_000),
   /** When set, the token's `iss` must equal it. */

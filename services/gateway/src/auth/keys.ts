@@ -23,14 +23,12 @@ export interface KeySources {
   jwksFile?: string;
   jwksUrl?: string;
   jwksCooldownSec: number;
+  jwksMaxAgeSec: number;
   jwksTimeoutMs: number;
 }
 
 /** Algorithms a key set (JWKS) may use: asymmetric ones only, so no key in it can act as an HMAC secret. */
 const JWKS_ALGORITHMS = ['RS256', 'ES256', 'EdDSA'];
-
-/** A JWKS that answers stays trusted this long before it is fetched again (on the next token). */
-const JWKS_MAX_AGE_MS = 10 * 60_000;
 
 /** The one key source env.ts allows (checkAuth), ready to verify with. */
 export async function loadVerificationKey(src: KeySources): Promise<VerificationKey> {
@@ -72,7 +70,7 @@ function remoteKeys(src: KeySources): JWTVerifyGetKey {
   const remote = createRemoteJWKSet(new URL(src.jwksUrl as string), {
     cooldownDuration: src.jwksCooldownSec * 1_000,
     timeoutDuration: src.jwksTimeoutMs,
-    cacheMaxAge: JWKS_MAX_AGE_MS,
+    cacheMaxAge: src.jwksMaxAgeSec * 1_000,
   });
   let last: { jwks: JSONWebKeySet; local: JWTVerifyGetKey } | undefined;
   return async (header, token) => {
