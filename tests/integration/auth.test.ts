@@ -1,10 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { gatewayEnv, type RunningGateway, startGateway } from '@coupon/gateway';
-import { createLogger } from '@coupon/kit';
+import type { RunningGateway } from '@coupon/gateway';
 import { base64url, exportJWK, exportSPKI, generateKeyPair, type JWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Answer, baseEnv, issue, type System, startSystem, userIds } from './harness.js';
+import { type Answer, extraGateway, issue, type System, startSystem, userIds } from './harness.js';
 
 const SECRET = 'integration-test-secret-of-32-characters';
 const AUDIENCE = 'coupon-api';
@@ -39,14 +38,7 @@ let jwks: {
 let couponId: number;
 
 /** A gateway in front of the suite's issuer with AUTH_MODE=jwt and `extra`. */
-function gateway(extra: Record<string, string>): Promise<RunningGateway> {
-  return startGateway(
-    gatewayEnv.parse(
-      baseEnv({ ISSUER_URL: `http://127.0.0.1:${sys.issuer.port}`, AUTH_MODE: 'jwt', ...extra }),
-    ),
-    createLogger('gateway', process.env.TEST_LOG_LEVEL ?? 'silent'),
-  );
-}
+const gateway = (extra: Record<string, string>) => extraGateway(sys, { AUTH_MODE: 'jwt', ...extra });
 
 beforeAll(async () => {
   sys = await startSystem({ persister: false });

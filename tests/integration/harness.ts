@@ -91,6 +91,16 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
   return sys;
 }
 
+/** One more gateway in front of `sys`'s issuer, with `extra` on top of the test environment. */
+export function extraGateway(sys: System, extra: Record<string, string>): Promise<RunningGateway> {
+  return startGateway(
+    gatewayEnv.parse(
+      baseEnv({ ISSUER_URL: `http://127.0.0.1:${sys.issuer.port}`, HOST: '127.0.0.1', ...extra }),
+    ),
+    log('gateway'),
+  );
+}
+
 export class Admin {
   constructor(private readonly url: string) {}
 
