@@ -1,6 +1,8 @@
 import type { ErrorCode } from '@coupon/contracts';
 import { Counter, createRegistry, type Env, Gauge, type Registry } from '@coupon/kit';
 import type { MiddlewareHandler } from 'hono';
+import type { AuthStats } from './auth/authenticator.js';
+import type { ClientLimiterStats } from './fairness/client-limiter.js';
 import { LIMITER_MODES, type LimiterMode, type LimiterStats } from './rate-limit.js';
 
 /** What the edge answered to POST /coupons/{userId}/issue-async. Closed set: dashboards and alerts filter on it. */
@@ -11,6 +13,8 @@ export const ISSUE_RESULTS = [
   'not_found',
   'not_open',
   'invalid',
+  'unauthenticated',
+  'forbidden',
   'rate_limited',
   'unavailable',
   'internal',
@@ -24,6 +28,8 @@ const BY_CODE: Partial<Record<ErrorCode, IssueResult>> = {
   COUPON_NOT_OPEN: 'not_open',
   INVALID_REQUEST: 'invalid',
   PAYLOAD_TOO_LARGE: 'invalid',
+  UNAUTHENTICATED: 'unauthenticated',
+  FORBIDDEN: 'forbidden',
   RATE_LIMITED: 'rate_limited',
   UNAVAILABLE: 'unavailable',
 };
@@ -58,6 +64,8 @@ export interface GatewayMetrics {
   watchBreaker(name: string, breaker: BreakerLike): void;
   /** Exposes where the rate limiter's bucket lives and what its fallback decided (read on scrape). */
   watchLimiter(limiter: LimiterLike): void;
+  /** Exposes the token checks (verified, from the cache, refused) and the per-client limits' refusals. */
+  watchEdge(edge: { auth?: { stats: Readonly<AuthStats> }; clients?: { stats: Readonly<ClientLimiterStats> } }): void;
 }
 
 export function createGatewayMetrics(registry: Registry = createRegistry('gateway')): GatewayMetrics {
@@ -75,7 +83,7 @@ export function createGatewayMetrics(registry: Registry = createRegistry('gatewa
   }
   const rejections = new Counter({
     name: 'rate_limiter_rejections_total',
-    help: 'Issue requests refused with 429 because the token bucket was empty.',
+    help: 'Issue requests refused with 429: the token bucket was empty, or a per-user or per-address limit was reached (client_limit_rejections_total).',
     registers: [registry],
   });
 
@@ -145,8 +153,47 @@ export function createGatewayMetrics(registry: Registry = createRegistry('gatewa
     seen[key] = now;
   };
 
+  // The edge's own counters, plain numbers on its hot path, brought up to date on scrape.
+  let edge: Parameters<GatewayMetrics['watchEdge']>[0] = {};
+  const lastSeen = new Map<Counter.Internal, number>();
+  const sync = (child: Counter.Internal, now: number | undefined) => {
+    const before = lastSeen.get(child) ?? 0;
+    if (now !== undefined && now > before) child.inc(now - before);
+    if (now !== undefined) lastSeen.set(child, now);
+  };
+  const tokenChecks = new Counter({
+    name: 'auth_token_checks_total',
+    help: 'Bearer JWTs of the issue and status routes (AUTH_MODE=jwt): signature checked (verified), answered from the cache of verified tokens (cached), or refused with 401 (rejected).',
+    labelNames: ['result'] as const,
+    registers: [registry],
+    collect: () => {
+      sync(verified, edge.auth?.stats.verified);
+      sync(cached, edge.auth?.stats.cacheHits);
+      sync(refused, edge.auth?.stats.rejected);
+    },
+  });
+  const verified = tokenChecks.labels('verified');
+  const cached = tokenChecks.labels('cached');
+  const refused = tokenChecks.labels('rejected');
+  const clientLimits = new Counter({
+    name: 'client_limit_rejections_total',
+    help: 'Issue requests refused with 429 by a per-client limit: per user (RATE_LIMIT_USER_PER_SEC) or per address (RATE_LIMIT_ADDRESS_PER_SEC).',
+    labelNames: ['limit'] as const,
+    registers: [registry],
+    collect: () => {
+      sync(byUser, edge.clients?.stats.userRejected);
+      sync(byAddress, edge.clients?.stats.addressRejected);
+    },
+  });
+  const byUser = clientLimits.labels('user');
+  const byAddress = clientLimits.labels('address');
+  for (const c of [verified, cached, refused, byUser, byAddress]) c.inc(0);
+
   return {
     registry,
+    watchEdge(e) {
+      edge = e;
+    },
     issueResults: async (c, next) => {
       await next();
       const result = issueResult(c.res.status, c.get('errorCode'));

@@ -78,6 +78,7 @@ export async function startGateway(
   const metrics = createGatewayMetrics();
   metrics.watchBreaker('issuer', issuer.breaker);
   metrics.watchLimiter(limiter);
+  metrics.watchEdge({ auth, clients });
 
   const shutdown = new Shutdown(log, env.SHUTDOWN_TIMEOUT_MS);
   const app = createApp({
