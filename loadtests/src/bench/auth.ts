@@ -39,7 +39,12 @@ export async function authPaths(dir: string): Promise<AuthSteps> {
     let before = await cpuSnapshot(gw.pids);
     const ra = await wrk(gw.url, SECONDS, [String(a.id), accepted], 'issue-auth.lua');
     const sa = await waitPersisted(a.id, 120_000);
-    const acc = { ...ra, cpuMs: cpuPerRequest(before, await cpuSnapshot(gw.pids), ra.requests), couponId: a.id, stats: sa };
+    const acc = {
+      ...ra,
+      cpuMs: cpuPerRequest(before, await cpuSnapshot(gw.pids), ra.requests),
+      couponId: a.id,
+      stats: sa,
+    };
 
     const s = await createCoupon(1, 'sold-out path, auth on');
     await issue(1, s.id); // takes the only coupon (through the gateway without auth)
@@ -47,7 +52,11 @@ export async function authPaths(dir: string): Promise<AuthSteps> {
     await waitPersisted(s.id, 30_000);
     before = await cpuSnapshot(gw.pids);
     const rs = await wrk(gw.url, SECONDS, [String(s.id), soldOut], 'issue-auth.lua');
-    const so = { ...rs, cpuMs: cpuPerRequest(before, await cpuSnapshot(gw.pids), rs.requests), couponId: s.id };
+    const so = {
+      ...rs,
+      cpuMs: cpuPerRequest(before, await cpuSnapshot(gw.pids), rs.requests),
+      couponId: s.id,
+    };
     return { accepted: acc, soldOut: so };
   } finally {
     await gw.stop();
@@ -90,11 +99,10 @@ async function startAuthGateway(): Promise<AuthGateway> {
     return { url: 'http://127.0.0.1:0', pids: {}, stop: async () => undefined };
   }
   const port = await freePort();
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [`--env-file=${join(ROOT, 'infra/node.env')}`, main],
-    { env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] },
-  );
+  const child: ChildProcess = spawn(process.execPath, [`--env-file=${join(ROOT, 'infra/node.env')}`, main], {
+    env: { ...process.env, ...env, PORT: String(port) },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   const url = `http://127.0.0.1:${port}`;
   const stop = async () => {
     if (child.exitCode !== null) return;

@@ -13,7 +13,11 @@ const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url')
 const HEADER = b64({ alg: 'HS256', typ: 'JWT' });
 
 /** One compact JWS for `sub`, valid for an hour. */
-export function hs256(sub: number, secret = BENCH_JWT_SECRET, exp = Math.floor(Date.now() / 1000) + 3_600): string {
+export function hs256(
+  sub: number,
+  secret = BENCH_JWT_SECRET,
+  exp = Math.floor(Date.now() / 1000) + 3_600,
+): string {
   const body = `${HEADER}.${b64({ sub: String(sub), exp })}`;
   return `${body}.${createHmac('sha256', secret).update(body).digest('base64url')}`;
 }

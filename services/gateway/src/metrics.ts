@@ -65,7 +65,10 @@ export interface GatewayMetrics {
   /** Exposes where the rate limiter's bucket lives and what its fallback decided (read on scrape). */
   watchLimiter(limiter: LimiterLike): void;
   /** Exposes the token checks (verified, from the cache, refused) and the per-client limits' refusals. */
-  watchEdge(edge: { auth?: { stats: Readonly<AuthStats> }; clients?: { stats: Readonly<ClientLimiterStats> } }): void;
+  watchEdge(edge: {
+    auth?: { stats: Readonly<AuthStats> };
+    clients?: { stats: Readonly<ClientLimiterStats> };
+  }): void;
 }
 
 export function createGatewayMetrics(registry: Registry = createRegistry('gateway')): GatewayMetrics {

@@ -2,8 +2,7 @@ import { isLoopback } from '@coupon/kit';
 import { z } from 'zod';
 
 /** Who the issue and status routes believe (docs/auth.md). */
-export const AUTH_MODES = ['none', 'jwt', 'trusted-upstream'] as const;
-export type AuthMode = (typeof AUTH_MODES)[number];
+const AUTH_MODES = ['none', 'jwt', 'trusted-upstream'] as const;
 
 const optional = z
   .string()
