@@ -1,5 +1,5 @@
 import { ClientLimiter } from '@coupon/gateway';
-import { createLogger, createRedis } from '@coupon/kit';
+import { createLogger, createRedis, waitForRedis } from '@coupon/kit';
 import type { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { infra } from './harness.js';
@@ -20,16 +20,13 @@ describe('per-client limits shared through Redis (RATE_LIMIT_SHARED)', () => {
   it('happy: two gateways share one user budget', async () => {
     const keyPrefix = `test-clients-${Date.now()}`;
     const url = infra().REDIS_URL;
-    const a = new ClientLimiter({
-      limits: { userPerSec: 4, addressPerSec: 0 },
-      redis: redis(url),
-      keyPrefix,
-    });
-    const b = new ClientLimiter({
-      limits: { userPerSec: 4, addressPerSec: 0 },
-      redis: redis(url),
-      keyPrefix,
-    });
+    const [ra, rb] = [redis(url), redis(url)];
+    // Connected first: before that the limiter answers from its memory insurance (tested below).
+    await Promise.all([waitForRedis(ra), waitForRedis(rb)]);
+    // A generous Redis budget: on a starved machine a slow answer would be decided in memory.
+    const cfg = { limits: { userPerSec: 4, addressPerSec: 0 }, keyPrefix, redisTimeoutMs: 5_000 };
+    const a = new ClientLimiter({ ...cfg, redis: ra });
+    const b = new ClientLimiter({ ...cfg, redis: rb });
     const verdicts = [];
     for (let i = 0; i < 3; i++) verdicts.push(await a.user(42), await b.user(42));
     expect(verdicts.filter((v) => v === undefined)).toHaveLength(4);
