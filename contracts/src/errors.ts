@@ -3,7 +3,11 @@ import { z } from 'zod';
 // Error codes are part of the public API: clients branch on them. Renaming one is a breaking change.
 export const ERROR_CODES = {
   INVALID_REQUEST: 400,
+  /** Admin and internal routes: no token (a wrong one is FORBIDDEN). */
   UNAUTHORIZED: 401,
+  /** Issue and status routes (AUTH_MODE=jwt): no bearer JWT, or one that is malformed, badly signed, expired or oversized. */
+  UNAUTHENTICATED: 401,
+  /** A wrong admin or internal token; on the issue and status routes, a valid JWT whose `sub` is another user. */
   FORBIDDEN: 403,
   COUPON_NOT_FOUND: 404,
   NOT_FOUND: 404,

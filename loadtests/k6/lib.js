@@ -4,8 +4,12 @@
 // Environment: BASE_URL (default http://127.0.0.1:3000), ADMIN_TOKEN (loadtests/run passes the
 // installation's from .local/secrets.env; default dev-admin-token), DRAIN_TIMEOUT_S (how long
 // teardown waits for persisted to catch up with admitted, default 90), SCALE (multiplies every
-// arrival rate, default 1: use 0.5 on a slower box).
+// arrival rate, default 1: use 0.5 on a slower box), AUTH_JWT_SECRET (when set, every issue request
+// carries an HS256 bearer JWT for its user signed with it: a gateway with AUTH_MODE=jwt and the same
+// AUTH_JWT_SECRET; docs/auth.md).
 import { check, sleep } from 'k6';
+import crypto from 'k6/crypto';
+import encoding from 'k6/encoding';
 import exec from 'k6/execution';
 import http from 'k6/http';
 import { Counter, Gauge } from 'k6/metrics';
@@ -78,6 +82,23 @@ export function baseThresholds(extra) {
   );
 }
 
+const AUTH_JWT_SECRET = __ENV.AUTH_JWT_SECRET || '';
+const JWT_HEADER = encoding.b64encode(JSON.stringify({ alg: 'HS256', typ: 'JWT' }), 'rawurl');
+/** This VU's tokens by user (signed once, reused until ten minutes before their hour is up). */
+const tokens = {};
+
+/** `Bearer <JWT>` for userId: HS256 with AUTH_JWT_SECRET, `sub` the user, valid for an hour. */
+function bearer(userId) {
+  const now = Math.floor(Date.now() / 1000);
+  const t = tokens[userId];
+  if (t && t.exp - 600 > now) return t.value;
+  const exp = now + 3600;
+  const body = `${JWT_HEADER}.${encoding.b64encode(JSON.stringify({ sub: String(userId), exp }), 'rawurl')}`;
+  const value = `Bearer ${body}.${crypto.hmac('sha256', AUTH_JWT_SECRET, body, 'base64rawurl')}`;
+  tokens[userId] = { value, exp };
+  return value;
+}
+
 /** Scales an arrival rate by SCALE (at least 1 request per time unit). */
 export function rate(n) {
   return Math.max(1, Math.round(n * SCALE));
@@ -91,6 +112,7 @@ export function issue(couponId, userId) {
   const res = http.post(`${BASE_URL}/coupons/${userId}/issue-async?couponId=${couponId}`, null, {
     tags: { name: ISSUE },
     timeout: '10s',
+    headers: AUTH_JWT_SECRET ? { authorization: bearer(userId) } : undefined,
   });
   const s = res.status;
   if (s === 202) outcome.accepted.add(1);

@@ -4,6 +4,8 @@
  *   2. the accepted path end to end under the same wrk load (a new user on every request, ample stock);
  *   3. the sold-out path (quantity exhausted, every request a new user), with the gateway's sold-out
  *      answer at the edge on and off (the run-time setting edgeSoldOutTtlMs);
+ *   3b. steps 2 and 3 again with auth on: a second gateway with AUTH_MODE=jwt (HS256), a new token
+ *      per request (bench/auth.ts), its edge answer on (the default);
  *   4. persister drain rate: N events produced straight to a topic of its own (KAFKA_TOPIC_PREFIX),
  *      then a separate persister started on it, timed until N rows;
  *   5. the seed scenario (loadtests/run seed): event-to-row p99 from the table, p95/p99/max;
@@ -19,6 +21,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { acceptedPath } from './bench/accepted.ts';
+import { authPaths } from './bench/auth.ts';
 import {
   BASE_URL,
   CONNECTIONS,
@@ -52,6 +55,8 @@ async function main(): Promise<void> {
   const accepted = await acceptedPath();
   log('3/5 sold-out path');
   const soldOut = await soldOutPath();
+  log('3b/5 accepted and sold-out paths with auth on (AUTH_MODE=jwt, a new HS256 token per request)');
+  const auth = await authPaths(dir);
   rss.stop();
   log(`4/5 persister drain of ${DRAIN_EVENTS} pre-filled events`);
   const drain = await persisterDrain();
@@ -61,7 +66,7 @@ async function main(): Promise<void> {
     seed = await seedScenario(dir);
   }
   const seconds = (performance.now() - t0) / 1000;
-  await writeBench(dir, { hello, accepted, soldOut, drain, seed, rss: rss.peak, seconds });
+  await writeBench(dir, { hello, accepted, soldOut, auth, drain, seed, rss: rss.peak, seconds });
 }
 
 if (import.meta.main) {

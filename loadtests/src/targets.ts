@@ -34,7 +34,10 @@ export const TARGETS = {
   /** Accepted path end to end / bare node:http, under the same wrk load. */
   ratio: 0.25,
   drainRowsPerSec: 20_000,
-  /** Sold-out path's CPU per request / bare node:http's, with the edge answer on (issue 17). */
+  /**
+   * Sold-out path's CPU per request / bare node:http's, with the edge answer on (issue 17); the same
+   * bound holds with auth on (AUTH_MODE=jwt).
+   */
   soldOutCpuRatio: 2.5,
 };
 

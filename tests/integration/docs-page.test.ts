@@ -1,9 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { RunningGateway } from '@coupon/gateway';
+import { SignJWT } from 'jose';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type System, startSystem, userIds } from './harness.js';
+import { extraGateway, type System, startSystem, userIds } from './harness.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ARTIFACTS = `${ROOT}.local/test-artifacts`;
@@ -15,7 +17,11 @@ function ensureChromium(): void {
   execFileSync(`${ROOT}infra/local/stack`, ['chromium'], { stdio: ['ignore', 'inherit', 'inherit'] });
 }
 
+const JWT_SECRET = 'docs-page-test-secret-of-32-characters';
+
 let sys: System;
+/** The same issuer behind a gateway with AUTH_MODE=jwt: "Try it out" needs a token there. */
+let jwt: RunningGateway;
 let browser: Browser;
 let page: Page;
 const requested: string[] = [];
@@ -24,6 +30,7 @@ const consoleErrors: string[] = [];
 beforeAll(async () => {
   ensureChromium();
   sys = await startSystem({ persister: false });
+  jwt = await extraGateway(sys, { AUTH_MODE: 'jwt', AUTH_JWT_SECRET: JWT_SECRET });
   browser = await puppeteer.launch({
     executablePath: CHROMIUM,
     headless: true,
@@ -39,6 +46,7 @@ beforeAll(async () => {
 }, 180_000);
 afterAll(async () => {
   await browser?.close();
+  await jwt?.stop();
   await sys?.stop();
 });
 
@@ -91,5 +99,47 @@ describe('GET /docs: the API reference page in headless Chromium', () => {
     expect(requested).toContain(`${origin}/docs/assets/swagger-ui-bundle.js`);
     expect(requested).toContain(`${origin}/openapi.json`);
     expect(consoleErrors).toEqual([]);
+  }, 120_000);
+
+  it('happy: with AUTH_MODE=jwt, "Authorize" takes a JWT and "Try it out" sends it: a real 202', async () => {
+    const coupon = await sys.admin.createCoupon(1);
+    const [user] = userIds(1) as [number];
+    const token = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(String(user))
+      .setExpirationTime('5m')
+      .sign(new TextEncoder().encode(JWT_SECRET));
+    const tab = await browser.newPage();
+    try {
+      await tab.goto(`${jwt.url}/docs`, { waitUntil: 'networkidle0' });
+      await tab.waitForSelector('.btn.authorize', { timeout: 30_000 });
+      await tab.click('.btn.authorize');
+      // The dialog has one form per scheme (adminBearer, userBearer): the user's takes the JWT.
+      await tab.waitForSelector('.auth-container');
+      const forms = await tab.$$('.auth-container');
+      let filled = false;
+      for (const form of forms) {
+        if (!(await form.evaluate((e) => e.textContent ?? '')).includes('userBearer')) continue;
+        await (await form.$('input'))?.type(token);
+        await (await form.$('button.authorize'))?.click();
+        filled = true;
+      }
+      expect(filled).toBe(true);
+      await tab.click('.btn-done');
+
+      const op = '#operations-coupons-issueCoupon';
+      await tab.click(`${op} .opblock-summary-control`);
+      await tab.waitForSelector(`${op} .try-out__btn`);
+      await tab.click(`${op} .try-out__btn`);
+      await tab.locator(`${op} tr[data-param-name="userId"] input`).fill(String(user));
+      await tab.locator(`${op} tr[data-param-name="couponId"] input`).fill(String(coupon.id));
+      await tab.click(`${op} .execute`);
+      const status = `${op} .live-responses-table .response .response-col_status`;
+      await tab.waitForSelector(status, { timeout: 30_000 });
+      expect((await tab.$eval(status, (e) => e.textContent ?? '')).trim()).toBe('202');
+      expect((await sys.admin.stats(coupon.id)).admitted).toBe(1);
+    } finally {
+      await tab.close();
+    }
   }, 120_000);
 });

@@ -103,6 +103,16 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
   return sys;
 }
 
+/** One more gateway in front of `sys`'s issuer, with `extra` on top of the test environment. */
+export function extraGateway(sys: System, extra: Record<string, string>): Promise<RunningGateway> {
+  return startGateway(
+    gatewayEnv.parse(
+      baseEnv({ ISSUER_URL: `http://127.0.0.1:${sys.issuer.port}`, HOST: '127.0.0.1', ...extra }),
+    ),
+    log('gateway'),
+  );
+}
+
 export class Admin {
   constructor(private readonly url: string) {}
 
@@ -166,15 +176,26 @@ export interface Answer {
   headers: Headers;
 }
 
+export interface IssueOptions {
+  /** Sent as `Authorization: Bearer <token>`. */
+  token?: string;
+  headers?: Record<string, string>;
+  /** Another client (e.g. an Agent bound to its own loopback address). */
+  dispatcher?: Agent;
+}
+
 export async function issue(
   url: string,
   userId: number | string,
   couponId: number | string,
+  opts: IssueOptions = {},
 ): Promise<Answer> {
-  const res = await client.request({
+  const sent = { ...opts.headers, ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}) };
+  const res = await (opts.dispatcher ?? client).request({
     origin: url,
     path: `/coupons/${userId}/issue-async?couponId=${couponId}`,
     method: 'POST',
+    headers: sent,
   });
   const headers = new Headers();
   for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') headers.set(k, v);

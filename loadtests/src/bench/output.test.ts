@@ -22,6 +22,13 @@ const results: Results = {
   soldOut: {
     edgeOn: { ...step(30_100, { '409': 100_000 }, { gateway: 0.03 }), couponId: 2 },
     edgeOff: { ...step(13_130, { '409': 100_000 }, { gateway: 0.05, issuer: 0.031 }), couponId: 2 },
+  auth: {
+    accepted: {
+      ...step(4_800, { '202': 100_000 }, { issuer: 0.084, gateway: 0.08, persister: 0.044 }),
+      couponId: 3,
+      stats: { quantity: 10_000_000, admitted: 100_000, persisted: 100_000, dlt: 0 },
+    },
+    soldOut: { ...step(11_000, { '409': 100_000 }, { gateway: 0.065, issuer: 0.031 }), couponId: 4 },
   },
   drain: { events: 200_000, produceSeconds: 3.2, wallSeconds: 5.33, rowsPerSecond: 50_594.4, rows: 200_000 },
   seed: {
@@ -56,6 +63,10 @@ describe('the bench output', () => {
       | sold-out path, edge answer on | 30,100 req/s (p50 1.23 ms, p99 12.3 ms; 100,000 × 409) |  |  |
       | sold-out path, edge answer off | 13,130 req/s (p50 1.23 ms, p99 12.3 ms; 100,000 × 409) |  |  |
       | sold-out CPU per request / bare node:http, edge on (off) | 2.11× (5.70×) | ≤ 2.5× | ✓ |
+      | accepted path, auth on (HS256, new token each) | 4,800 req/s (p50 1.23 ms, p99 12.3 ms; 100,000 × 202) |  |  |
+      | sold-out path, auth on (HS256, new token each) | 11,000 req/s (p50 1.23 ms, p99 12.3 ms; 100,000 × 409) |  |  |
+      | accepted CPU / bare node:http, auth off / on | 13.6× off, 14.6× on |  |  |
+      | sold-out CPU / bare node:http (edge on), auth off / on | 2.1× off, 6.8× on | on ≤ 2.5× | ✗ |
       | persister drain | 50,594 rows/s (200,000 rows; 5.3 s from start incl. group join) | ≥ 20,000 rows/s | ✓ |
       | event-to-row p99 (seed scenario, table) | 70 ms (p50 30, max 154) | ≤ 1,000 ms | ✓ |
       | seed scenario p95 / p99 / max | 18.7 / 35 / 94.5 ms | ≤ 2.64 / 10 / 100 ms | ✗ |
@@ -72,6 +83,8 @@ describe('the bench output', () => {
       | accepted path (incl. persisting) | issuer 0.084, gateway 0.065, persister 0.044 | 0.193 | 10,363 req/s |
       | sold-out path, edge answer on | gateway 0.030 | 0.030 | 66,667 req/s |
       | sold-out path, edge answer off | gateway 0.050, issuer 0.031 | 0.081 | 24,691 req/s |
+      | accepted path, auth on (incl. persisting) | issuer 0.084, gateway 0.080, persister 0.044 | 0.208 | 9,615 req/s |
+      | sold-out path, auth on | gateway 0.065, issuer 0.031 | 0.096 | 20,833 req/s |
       "
     `);
   });

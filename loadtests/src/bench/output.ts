@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { TARGETS } from '../targets.ts';
 import type { WrkResult } from '../wrk.ts';
 import type { Stats } from './admin.ts';
+import type { AuthSteps } from './auth.ts';
 import { CONNECTIONS, DRY, SECONDS, SERVICES } from './config.ts';
 import type { DrainResult } from './persister.ts';
 import type { SeedReport } from './seed.ts';
@@ -17,6 +18,8 @@ export interface Results {
   hello: Step;
   accepted: Step & { couponId: number; stats: Stats };
   soldOut: SoldOut;
+  /** The same two paths through a gateway with AUTH_MODE=jwt. */
+  auth?: AuthSteps;
   drain: DrainResult;
   seed?: SeedReport;
   /** Peak RSS per service (MB) during steps 2 and 3. */
@@ -78,11 +81,43 @@ function wrkRows(x: Results): Row[] {
       `≤ ${TARGETS.soldOutCpuRatio}×`,
       yes(cpuRatio(x.soldOut.edgeOn, x.hello) <= TARGETS.soldOutCpuRatio),
     ],
+    ...authRows(x),
     [
       'persister drain',
       `${f(rate)} rows/s (${f(x.drain.rows)} rows; ${x.drain.wallSeconds.toFixed(1)} s from start incl. group join)`,
       `≥ ${f(TARGETS.drainRowsPerSec)} rows/s`,
       yes(rate === undefined ? undefined : rate >= TARGETS.drainRowsPerSec),
+    ],
+  ];
+}
+
+/** Total CPU per request of a step. */
+const cpuTotal = (st: Step) =>
+  Object.values(st.cpuMs)
+    .filter(Number.isFinite)
+    .reduce((a, b) => a + b, 0);
+
+/** CPU per request as a multiple of bare node:http's, in the same run. */
+const times = (st: Step, x: Results) => cpuTotal(st) / cpuTotal(x.hello);
+
+/** Auth on beside auth off: the paths' figures, and their CPU per request as multiples of bare. */
+function authRows(x: Results): Row[] {
+  const { auth } = x;
+  const ratio = (off: Step, on: Step | undefined) =>
+    `${times(off, x).toFixed(1)}× off, ${on ? `${times(on, x).toFixed(1)}× on` : 'n/a on'}`;
+  return [
+    ...(auth
+      ? ([
+          ['accepted path, auth on (HS256, new token each)', wrkFigures(auth.accepted), '', ''],
+          ['sold-out path, auth on (HS256, new token each)', wrkFigures(auth.soldOut), '', ''],
+        ] as Row[])
+      : []),
+    ['accepted CPU / bare node:http, auth off / on', ratio(x.accepted, auth?.accepted), '', ''],
+    [
+      'sold-out CPU / bare node:http (edge on), auth off / on',
+      ratio(x.soldOut.edgeOn, auth?.soldOut),
+      `on ≤ ${TARGETS.soldOutCpuRatio}×`,
+      yes(auth ? times(auth.soldOut, x) <= TARGETS.soldOutCpuRatio : undefined),
     ],
   ];
 }
@@ -149,6 +184,12 @@ function cpuTable(x: Results): string[] {
     cpuRow('accepted path (incl. persisting)', x.accepted),
     cpuRow('sold-out path, edge answer on', x.soldOut.edgeOn),
     cpuRow('sold-out path, edge answer off', x.soldOut.edgeOff),
+    ...(x.auth
+      ? [
+          cpuRow('accepted path, auth on (incl. persisting)', x.auth.accepted),
+          cpuRow('sold-out path, auth on', x.auth.soldOut),
+        ]
+      : []),
     '',
   ];
 }
@@ -173,11 +214,11 @@ export async function writeBench(dir: string, x: Results): Promise<void> {
     console.log('(dry run: made-up figures, nothing written)');
     return;
   }
-  const { hello, accepted, soldOut, drain, seed } = x;
+  const { hello, accepted, soldOut, auth, drain, seed } = x;
   await writeFile(join(dir, 'bench.md'), md);
   await writeFile(
     join(dir, 'bench.json'),
-    `${JSON.stringify({ hello, accepted, soldOut, drain, seed: seed && { latency: seed.latency, rows: seed.rows, ok: seed.ok }, rssPeak: rssPeak(x), ratio: ratioOf(x) }, null, 2)}\n`,
+    `${JSON.stringify({ hello, accepted, soldOut, auth, drain, seed: seed && { latency: seed.latency, rows: seed.rows, ok: seed.ok }, rssPeak: rssPeak(x), ratio: ratioOf(x) }, null, 2)}\n`,
   );
   console.log(md);
   console.log(`(written to ${dir})`);

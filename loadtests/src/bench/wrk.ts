@@ -1,9 +1,17 @@
-/** Runs wrk with loadtests/wrk/issue.lua against a loopback URL (the script's args: coupon id, first user). */
+/**
+ * Runs wrk with a script of loadtests/wrk/ against a loopback URL: issue.lua (its args: coupon id,
+ * first user) unless `script` names another (issue-auth.lua: coupon id, tokens file).
+ */
 import { join } from 'node:path';
 import { parseWrk, type WrkResult } from '../wrk.ts';
 import { CONNECTIONS, DRY, loopbackOnly, plan, ROOT, run } from './config.ts';
 
-export async function wrk(baseUrl: string, seconds: number, scriptArgs: string[] = []): Promise<WrkResult> {
+export async function wrk(
+  baseUrl: string,
+  seconds: number,
+  scriptArgs: string[] = [],
+  script = 'issue.lua',
+): Promise<WrkResult> {
   loopbackOnly(baseUrl);
   const args = [
     '-t1',
@@ -11,7 +19,7 @@ export async function wrk(baseUrl: string, seconds: number, scriptArgs: string[]
     `-d${seconds}s`,
     '--latency',
     '-s',
-    join(ROOT, 'loadtests/wrk/issue.lua'),
+    join(ROOT, 'loadtests/wrk', script),
     baseUrl,
   ];
   if (scriptArgs.length > 0) args.push('--', ...scriptArgs);

@@ -11,6 +11,10 @@ import {
   serveDocument,
 } from '@coupon/kit';
 import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { Authenticator } from './auth/authenticator.js';
+import { declareUserSecurity } from './auth/openapi.js';
+import type { TrustedProxies } from './fairness/client-address.js';
+import type { ClientLimiter } from './fairness/client-limiter.js';
 import type { EdgeSoldOut } from './edge.js';
 import type { IssuerClient } from './issuer-client.js';
 import type { GatewayMetrics } from './metrics.js';
@@ -24,6 +28,12 @@ import type { RuntimeSettingsStore } from './settings.js';
 export interface GatewayDeps {
   issuer: IssuerClient;
   limiter: RateLimiter;
+  /** AUTH_MODE=jwt: the bearer JWT of the issue and status routes. Absent: the path's userId is believed. */
+  auth?: Authenticator;
+  /** Per-user and per-address limits beside the global bucket. */
+  clients?: ClientLimiter;
+  /** Peers whose X-Forwarded-For names the client (TRUSTED_PROXIES). */
+  trustedProxies?: TrustedProxies;
   log: Logger;
   adminToken: string;
   draining: () => boolean;
@@ -46,6 +56,7 @@ export function createApp(deps: GatewayDeps): OpenAPIHono<Env> {
   if (deps.metrics) instrumentApp(app, deps.metrics.registry, { serveMetrics: deps.publicMetrics ?? true });
   // The hot route comes before the request-id middleware: its handler takes the request id itself
   // and answers with plain headers (issue.ts), which that middleware's c.header() would defeat.
+  if (deps.auth) declareUserSecurity(app);
   registerIssueAsync(app, deps);
   app.use(requestId());
   installErrorHandler(app, deps.log);

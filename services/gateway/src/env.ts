@@ -10,12 +10,16 @@ import {
   tokenEnv,
 } from '@coupon/kit';
 import { z } from 'zod';
+import { authEnv, checkAuth } from './auth/env.js';
+import { fairnessEnv } from './fairness/env.js';
 
 const variables = z.object({
   ...commonEnv,
   ...drainEnv,
   ...redisEnv,
   ...tokenEnv,
+  ...authEnv,
+  ...fairnessEnv,
   /** Public HTTP port. */
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   /**
@@ -77,8 +81,16 @@ const variables = z.object({
   BREAKER_RESET_MS: z.coerce.number().int().min(100).default(2_000),
 });
 
-/** Parsed once at start-up: beyond loopback (HOST) the development tokens are refused, naming the variable. */
-export const gatewayEnv = variables.superRefine(devTokensOnlyOnLoopback(['ADMIN_TOKEN', 'INTERNAL_TOKEN']));
+const devTokens = devTokensOnlyOnLoopback(['ADMIN_TOKEN', 'INTERNAL_TOKEN']);
+
+/**
+ * Parsed once at start-up: beyond loopback (HOST) the development tokens and AUTH_MODE=none are
+ * refused, naming the variable.
+ */
+export const gatewayEnv = variables.superRefine((env, ctx) => {
+  devTokens(env, ctx);
+  checkAuth(env, ctx);
+});
 
 export type GatewayEnv = z.infer<typeof gatewayEnv>;
 

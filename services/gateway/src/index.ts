@@ -1,2 +1,3 @@
 export { gatewayEnv } from './env.js';
+export { ClientLimiter } from './fairness/client-limiter.js';
 export { type RunningGateway, startGateway } from './start.js';

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import {
   AppError,
   ERROR_CODES,
@@ -11,6 +12,9 @@ import {
 } from '@coupon/contracts';
 import { type Env, requestIdFrom } from '@coupon/kit';
 import type { Context } from 'hono';
+import type { Authenticator } from './auth/authenticator.js';
+import { clientAddress, type TrustedProxies } from './fairness/client-address.js';
+import type { ClientLimiter } from './fairness/client-limiter.js';
 import type { EdgeSoldOut } from './edge.js';
 import type { IssuerClient } from './issuer-client.js';
 import type { RateLimiter } from './rate-limit.js';
@@ -29,6 +33,11 @@ export interface IssueHandlerDeps {
   limiter: RateLimiter;
   /** Sold-out at the edge (edge.ts); absent: every request asks the issuer. */
   edge?: EdgeSoldOut;
+  /** AUTH_MODE=jwt; absent: the path's userId is believed (none, trusted-upstream). */
+  auth?: Authenticator;
+  /** Per-user and per-address limits; absent: only the global bucket. */
+  clients?: ClientLimiter;
+  trustedProxies?: TrustedProxies;
 }
 
 /**
@@ -60,6 +69,10 @@ function reject(c: Context<Env>, code: ErrorCode, message: string, extra?: Recor
   return answer(c, ERROR_CODES[code], code, errorBody(code, message, c.get('requestId')), extra);
 }
 
+function throttled(c: Context<Env>, seconds: number, message: string): Response {
+  return reject(c, 'RATE_LIMITED', message, { 'retry-after': String(seconds) });
+}
+
 /**
  * POST /coupons/{userId}/issue-async?couponId={couponId}. Registered ahead of the app's request-id
  * middleware, so it takes the request id itself (same rule: the caller's when well-formed).
@@ -79,7 +92,25 @@ export function issueHandler(deps: IssueHandlerDeps) {
         'exactly one couponId query parameter, a positive integer, is required',
       );
 
-    // Before the bucket: an answer the edge gives itself costs the issuer nothing.
+    // Cheapest refusal first: the address (many ids from one script) before any signature check,
+    // the user (hammering after a 409) once the token says who it is, the global bucket last.
+    const { auth, clients } = deps;
+    if (clients?.limitsAddress) {
+      const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+      const wait = await clients.address(clientAddress(incoming, deps.trustedProxies));
+      if (wait !== undefined) return throttled(c, wait, 'too many requests from this address');
+    }
+    if (auth) {
+      const d = auth.check(c.req.header('authorization'), userId);
+      const denied = d instanceof Promise ? await d : d;
+      if (denied) return reject(c, denied.code, denied.message, denied.headers);
+    }
+    if (clients) {
+      const v = clients.user(userId);
+      const wait = v instanceof Promise ? await v : v;
+      if (wait !== undefined) return throttled(c, wait, 'too many requests for this user');
+    }
+    // Before the bucket, once the caller is known: an answer the edge gives itself costs the issuer nothing.
     const edge = deps.edge;
     if (edge?.soldOut(couponId)) return reject(c, REJECTED.SOLD_OUT.code, REJECTED.SOLD_OUT.message);
 

@@ -1,6 +1,8 @@
 import type { ErrorCode } from '@coupon/contracts';
 import { Counter, createRegistry, type Env, Gauge, type Registry } from '@coupon/kit';
 import type { MiddlewareHandler } from 'hono';
+import type { AuthStats } from './auth/authenticator.js';
+import type { ClientLimiterStats } from './fairness/client-limiter.js';
 import { LIMITER_MODES, type LimiterMode, type LimiterStats } from './rate-limit.js';
 
 /** What the edge answered to POST /coupons/{userId}/issue-async. Closed set: dashboards and alerts filter on it. */
@@ -12,6 +14,8 @@ export const ISSUE_RESULTS = [
   'not_open',
   'paused',
   'invalid',
+  'unauthenticated',
+  'forbidden',
   'rate_limited',
   'unavailable',
   'internal',
@@ -26,6 +30,8 @@ const BY_CODE: Partial<Record<ErrorCode, IssueResult>> = {
   COUPON_PAUSED: 'paused',
   INVALID_REQUEST: 'invalid',
   PAYLOAD_TOO_LARGE: 'invalid',
+  UNAUTHENTICATED: 'unauthenticated',
+  FORBIDDEN: 'forbidden',
   RATE_LIMITED: 'rate_limited',
   UNAVAILABLE: 'unavailable',
 };
@@ -64,6 +70,11 @@ export interface GatewayMetrics {
   watchEdge(edge: { readonly answered: number }): void;
   /** Counts one operator change (admin_changes_total{action}). */
   adminChange(action: AdminAction): void;
+  /** Exposes the token checks (verified, from the cache, refused) and the per-client limits' refusals. */
+  watchClients(edge: {
+    auth?: { stats: Readonly<AuthStats> };
+    clients?: { stats: Readonly<ClientLimiterStats> };
+  }): void;
 }
 
 /** The operator's changes, by action: the label values of admin_changes_total. */
@@ -85,7 +96,7 @@ export function createGatewayMetrics(registry: Registry = createRegistry('gatewa
   }
   const rejections = new Counter({
     name: 'rate_limiter_rejections_total',
-    help: 'Issue requests refused with 429 because the token bucket was empty.',
+    help: 'Issue requests refused with 429: the token bucket was empty, or a per-user or per-address limit was reached (client_limit_rejections_total).',
     registers: [registry],
   });
 
@@ -174,11 +185,49 @@ export function createGatewayMetrics(registry: Registry = createRegistry('gatewa
     registers: [registry],
   });
   for (const a of ADMIN_ACTIONS) changes.labels(a).inc(0);
+  // The edge's own counters, plain numbers on its hot path, brought up to date on scrape.
+  let clients: Parameters<GatewayMetrics['watchClients']>[0] = {};
+  const lastSeen = new Map<Counter.Internal, number>();
+  const sync = (child: Counter.Internal, now: number | undefined) => {
+    const before = lastSeen.get(child) ?? 0;
+    if (now !== undefined && now > before) child.inc(now - before);
+    if (now !== undefined) lastSeen.set(child, now);
+  };
+  const tokenChecks = new Counter({
+    name: 'auth_token_checks_total',
+    help: 'Bearer JWTs of the issue and status routes (AUTH_MODE=jwt): signature checked (verified), answered from the cache of verified tokens (cached), or refused with 401 (rejected).',
+    labelNames: ['result'] as const,
+    registers: [registry],
+    collect: () => {
+      sync(verified, clients.auth?.stats.verified);
+      sync(cached, clients.auth?.stats.cacheHits);
+      sync(refused, clients.auth?.stats.rejected);
+    },
+  });
+  const verified = tokenChecks.labels('verified');
+  const cached = tokenChecks.labels('cached');
+  const refused = tokenChecks.labels('rejected');
+  const clientLimits = new Counter({
+    name: 'client_limit_rejections_total',
+    help: 'Issue requests refused with 429 by a per-client limit: per user (RATE_LIMIT_USER_PER_SEC) or per address (RATE_LIMIT_ADDRESS_PER_SEC).',
+    labelNames: ['limit'] as const,
+    registers: [registry],
+    collect: () => {
+      sync(byUser, clients.clients?.stats.userRejected);
+      sync(byAddress, clients.clients?.stats.addressRejected);
+    },
+  });
+  const byUser = clientLimits.labels('user');
+  const byAddress = clientLimits.labels('address');
+  for (const c of [verified, cached, refused, byUser, byAddress]) c.inc(0);
 
   return {
     registry,
     watchEdge(e) {
       edge = e;
+    },
+    watchClients(c) {
+      clients = c;
     },
     adminChange(action) {
       changes.labels(action).inc();

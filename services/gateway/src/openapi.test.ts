@@ -3,6 +3,7 @@ import { compileErrors, validate } from '@readme/openapi-parser';
 import type { OpenAPIV3_1 } from 'openapi-types';
 import { describe, expect, it } from 'vitest';
 import { createApp } from './app.js';
+import type { Authenticator } from './auth/authenticator.js';
 import type { IssuerClient } from './issuer-client.js';
 import type { RateLimiter } from './rate-limit.js';
 
@@ -23,8 +24,18 @@ const app = createApp({
   draining: () => false,
 });
 
-async function document(): Promise<OpenAPIV3_1.Document> {
-  const res = await app.request('/openapi.json');
+/** The same app with AUTH_MODE=jwt (an authenticator that is never called: only the document is read). */
+const jwtApp = createApp({
+  issuer,
+  limiter: {} as RateLimiter,
+  auth: {} as Authenticator,
+  log: createLogger('gateway', 'silent'),
+  adminToken: ADMIN,
+  draining: () => false,
+});
+
+async function document(of = app): Promise<OpenAPIV3_1.Document> {
+  const res = await of.request('/openapi.json');
   expect(res.status).toBe(200);
   return (await res.json()) as OpenAPIV3_1.Document;
 }
@@ -78,8 +89,19 @@ describe('GET /openapi.json', () => {
       const error = schema?.properties?.error as OpenAPIV3_1.SchemaObject | undefined;
       return (error?.properties?.code as OpenAPIV3_1.SchemaObject | undefined)?.enum;
     };
-    expect(Object.keys(op?.responses ?? {}).sort()).toEqual(['202', '400', '404', '409', '429', '503']);
+    expect(Object.keys(op?.responses ?? {}).sort()).toEqual([
+      '202',
+      '400',
+      '401',
+      '403',
+      '404',
+      '409',
+      '429',
+      '503',
+    ]);
     expect(codes('400')).toEqual(['INVALID_REQUEST']);
+    expect(codes('401')).toEqual(['UNAUTHENTICATED']);
+    expect(codes('403')).toEqual(['FORBIDDEN']);
     expect(codes('404')).toEqual(['COUPON_NOT_FOUND']);
     expect(codes('409')).toEqual(['ALREADY_ISSUED', 'SOLD_OUT', 'COUPON_NOT_OPEN', 'COUPON_PAUSED']);
     expect(codes('429')).toEqual(['RATE_LIMITED']);
@@ -99,6 +121,27 @@ describe('GET /openapi.json', () => {
     for (const [path, item] of Object.entries(doc.paths ?? {}))
       for (const op of Object.values(item ?? {}) as OpenAPIV3_1.OperationObject[])
         expect(op.security, path).toEqual(path.startsWith('/admin/') ? [{ adminBearer: [] }] : undefined);
+  });
+
+  it('security: with AUTH_MODE=jwt the issue and status routes take a bearer JWT ("Authorize" on the reference page)', async () => {
+    const doc = await document(jwtApp);
+    expect(doc.components?.securitySchemes?.userBearer).toMatchObject({
+      type: 'http',
+      scheme: 'bearer',
+      bearerFormat: 'JWT',
+    });
+    const user = new Set(['/coupons/{userId}/issue-async', '/coupons/{userId}/issues/{couponId}']);
+    for (const [path, item] of Object.entries(doc.paths ?? {}))
+      for (const op of Object.values(item ?? {}) as OpenAPIV3_1.OperationObject[])
+        expect(op.security, path).toEqual(
+          path.startsWith('/admin/')
+            ? [{ adminBearer: [] }]
+            : user.has(path)
+              ? [{ userBearer: [] }]
+              : undefined,
+        );
+    const result = await validate(structuredClone(doc) as never);
+    expect(result.valid, result.valid ? '' : compileErrors(result)).toBe(true);
   });
 });
 

@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { GATE_CHANGED_CHANNEL, SETTINGS_CHANNEL } from '@coupon/contracts';
+import { type ClientLimit, GATE_CHANGED_CHANNEL, SETTINGS_CHANNEL } from '@coupon/contracts';
 import {
   closeServer,
   createLogger,
@@ -17,8 +17,11 @@ import {
 } from '@coupon/kit';
 import { Hono } from 'hono';
 import { createApp } from './app.js';
+import { Authenticator } from './auth/authenticator.js';
+import { loadVerificationKey } from './auth/keys.js';
 import { EdgeSoldOut } from './edge.js';
 import type { GatewayEnv } from './env.js';
+import { ClientLimiter } from './fairness/client-limiter.js';
 import { IssuerClient } from './issuer-client.js';
 import { createGatewayMetrics } from './metrics.js';
 import { RateLimiter } from './rate-limit.js';
@@ -32,6 +35,8 @@ export interface RunningGateway {
   /** Base URL of the metrics listener (`${metricsUrl}/metrics`). */
   metricsUrl: string;
   issuer: IssuerClient;
+  /** The per-user and per-address limits: setLimits() changes them at run time. */
+  clients: ClientLimiter;
   shutdown: Shutdown;
   stop(): Promise<void>;
 }
@@ -49,6 +54,18 @@ export async function startGateway(
     redis,
     log,
   });
+  const clients = new ClientLimiter({
+    limits: { userPerSec: env.RATE_LIMIT_USER_PER_SEC, addressPerSec: env.RATE_LIMIT_ADDRESS_PER_SEC },
+    redis,
+  });
+  const auth = env.AUTH_MODE === 'jwt' ? await authenticator(env, log) : undefined;
+  if (env.AUTH_MODE !== 'jwt')
+    log.info(
+      { auth: env.AUTH_MODE },
+      env.AUTH_MODE === 'none'
+        ? 'no identity check: any caller may act for any userId (loopback only)'
+        : "identity checked upstream: the path's userId is believed (AUTH_MODE=trusted-upstream)",
+    );
   const issuer = new IssuerClient({
     url: env.ISSUER_URL,
     token: env.INTERNAL_TOKEN,
@@ -69,6 +86,7 @@ export async function startGateway(
   watchLogShipping(metrics.registry, logShipperOf(log));
   metrics.watchBreaker('issuer', issuer.breaker);
   metrics.watchLimiter(limiter);
+  metrics.watchClients({ auth, clients });
 
   // The operator's run-time settings and the edge's sold-out answers (settings.ts, edge.ts): one
   // client for commands, one subscribed to both channels.
@@ -78,8 +96,8 @@ export async function startGateway(
     redis: control,
     defaults: {
       rate: { perSecond: env.RATE_LIMIT_PER_SEC, burst: env.RATE_LIMIT_BURST },
-      perUser: null,
-      perAddress: null,
+      perUser: perSecond(env.RATE_LIMIT_USER_PER_SEC),
+      perAddress: perSecond(env.RATE_LIMIT_ADDRESS_PER_SEC),
       edgeSoldOutTtlMs: env.EDGE_SOLD_OUT_TTL_MS,
     },
     pollMs: env.SETTINGS_POLL_MS,
@@ -93,6 +111,8 @@ export async function startGateway(
         .setRate(next.rate.perSecond, next.rate.burst)
         .catch((err: unknown) => log.warn({ err }, 'rate limiter: new rate not applied to the bucket'));
     if (next.edgeSoldOutTtlMs !== previous.edgeSoldOutTtlMs) edge.setTtl(next.edgeSoldOutTtlMs);
+    if (!sameLimit(next.perUser, previous.perUser) || !sameLimit(next.perAddress, previous.perAddress))
+      clients.setWindows(next.perUser, next.perAddress);
   });
   subscriber.on('message', (channel: string, message: string) => {
     if (channel === GATE_CHANGED_CHANNEL) edge.changed(Number(message));
@@ -109,11 +129,15 @@ export async function startGateway(
     (err: unknown) => log.warn({ err }, 'pub/sub subscription failed: no edge answers'),
   );
   await settings.start();
+  clients.setWindows(settings.effective.perUser, settings.effective.perAddress);
 
   const shutdown = new Shutdown(log, env.SHUTDOWN_TIMEOUT_MS);
   const app = createApp({
     issuer,
     limiter,
+    auth,
+    clients,
+    trustedProxies: env.TRUSTED_PROXIES,
     log,
     adminToken: env.ADMIN_TOKEN,
     draining: () => shutdown.draining,
@@ -152,11 +176,59 @@ export async function startGateway(
     })
     .add('close redis', () => redis?.quit())
     .add('flush logs', () => logShipperOf(log)?.close());
-  return { port, url, metricsPort, metricsUrl, issuer, shutdown, stop: () => shutdown.run('stop') };
+  return {
+    port,
+    url,
+    metricsPort,
+    metricsUrl,
+    issuer,
+    clients,
+    shutdown,
+    stop: () => shutdown.run('stop'),
+  };
+}
+
+async function authenticator(env: GatewayEnv, log: Logger): Promise<Authenticator> {
+  const key = await loadVerificationKey({
+    secret: env.AUTH_JWT_SECRET,
+    publicKey: env.AUTH_JWT_PUBLIC_KEY,
+    jwksFile: env.AUTH_JWKS_FILE,
+    jwksUrl: env.AUTH_JWKS_URL,
+    jwksCooldownSec: env.AUTH_JWKS_COOLDOWN_S,
+    jwksMaxAgeSec: env.AUTH_JWKS_MAX_AGE_S,
+    jwksTimeoutMs: env.AUTH_JWKS_TIMEOUT_MS,
+  });
+  log.info(
+    {
+      auth: 'jwt',
+      key: key.describe,
+      algorithms: key.algorithms,
+      issuer: env.AUTH_ISSUER,
+      audience: env.AUTH_AUDIENCE,
+    },
+    'bearer JWT required on the issue and status routes',
+  );
+  return new Authenticator({
+    key,
+    issuer: env.AUTH_ISSUER,
+    audience: env.AUTH_AUDIENCE,
+    clockSkewSec: env.AUTH_CLOCK_SKEW_S,
+    maxTokenBytes: env.AUTH_MAX_TOKEN_BYTES,
+    cacheSize: env.AUTH_CACHE_SIZE,
+  });
 }
 
 /** An address to reach a listener on `host` from this machine (a wildcard listener answers on loopback). */
 function localHost(host: string): string {
   if (host === '0.0.0.0' || host === '::' || host === '') return '127.0.0.1';
   return host.includes(':') ? `[${host}]` : host;
+}
+
+/** The environment's per-second client limit as a run-time settings window (0: off, no window). */
+function perSecond(points: number): ClientLimit | null {
+  return points > 0 ? { points, durationSec: 1 } : null;
+}
+
+function sameLimit(a: ClientLimit | null, b: ClientLimit | null): boolean {
+  return a === b || (a !== null && b !== null && a.points === b.points && a.durationSec === b.durationSec);
 }

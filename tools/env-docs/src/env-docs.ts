@@ -36,7 +36,16 @@ export interface ServiceEnv {
 const KIT_ENV = 'libs/kit/src/env.ts';
 
 export const SERVICES: ServiceEnv[] = [
-  { name: 'gateway', schema: gatewayEnv, sources: [KIT_ENV, 'services/gateway/src/env.ts'] },
+  {
+    name: 'gateway',
+    schema: gatewayEnv,
+    sources: [
+      KIT_ENV,
+      'services/gateway/src/env.ts',
+      'services/gateway/src/auth/env.ts',
+      'services/gateway/src/fairness/env.ts',
+    ],
+  },
   { name: 'issuer', schema: issuerEnv, sources: [KIT_ENV, 'services/issuer/src/env.ts'] },
   { name: 'persister', schema: persisterEnv, sources: [KIT_ENV, 'services/persister/src/env.ts'] },
 ];
