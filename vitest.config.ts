@@ -23,6 +23,19 @@ export default defineConfig({
         },
       },
       {
+        // The deployables as deployed: compose files, the Helm chart, and the container images built
+        // with podman and run against the local stack (tests/deploy, docs/deploy.md).
+        extends: true,
+        test: {
+          name: 'deploy',
+          include: ['tests/deploy/**/*.test.ts'],
+          globalSetup: ['tests/integration/global-setup.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+          fileParallelism: false,
+        },
+      },
+      {
         // Kills, restarts and cuts real service processes (built dist/) under load; see tests/faults.
         // Runs after the other projects (groupOrder): on 2 cores a parallel suite would skew timings.
         extends: true,
