@@ -5,7 +5,7 @@ import { issuerEnv } from '@coupon/issuer';
 import { persisterEnv } from '@coupon/persister';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { startSystem, type System } from '../integration/harness.js';
+import { type System, startSystem } from '../integration/harness.js';
 import { knownVariables, ROOT, SERVICES, type Service } from './schema.js';
 
 /**
@@ -29,7 +29,14 @@ interface K8sObject {
 }
 
 function render(values: string, ...set: string[]): K8sObject[] {
-  const args = ['template', 'coupon', CHART, '-f', `${CHART}/ci/${values}`, ...set.flatMap((s) => ['--set', s])];
+  const args = [
+    'template',
+    'coupon',
+    CHART,
+    '-f',
+    `${CHART}/ci/${values}`,
+    ...set.flatMap((s) => ['--set', s]),
+  ];
   const out = execFileSync(HELM, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   return parseAllDocuments(out)
     .map((d) => d.toJS() as K8sObject)
@@ -63,7 +70,10 @@ describe.each(VALUES)('chart rendered with ci/%s', (values) => {
       const [c] = d.spec.template.spec.containers;
       const env: { name: string; value?: string; valueFrom?: { secretKeyRef: { key: string } } }[] = c.env;
       const names = env.map((e) => e.name);
-      expect(names.filter((n) => !knownVariables(svc).has(n)), svc).toEqual([]);
+      expect(
+        names.filter((n) => !knownVariables(svc).has(n)),
+        svc,
+      ).toEqual([]);
       expect(new Set(names).size, `${svc}: a variable set twice`).toBe(names.length);
       // tokens and the database URL only from the Secret, never a literal
       for (const e of env.filter((e) => ['ADMIN_TOKEN', 'INTERNAL_TOKEN', 'DATABASE_URL'].includes(e.name))) {
@@ -74,7 +84,11 @@ describe.each(VALUES)('chart rendered with ci/%s', (values) => {
       const vars = Object.fromEntries(
         env.map((e) => [
           e.name,
-          e.valueFrom ? (e.name === 'DATABASE_URL' ? 'mysql://u:p@mysql:3306/coupon' : fromSecret(e.name)) : e.value,
+          e.valueFrom
+            ? e.name === 'DATABASE_URL'
+              ? 'mysql://u:p@mysql:3306/coupon'
+              : fromSecret(e.name)
+            : e.value,
         ]),
       );
       const parsed = SCHEMAS[svc].safeParse(vars);

@@ -40,7 +40,11 @@ function portFree(port: number): Promise<boolean> {
 }
 
 /** Runs a command, its output passed through; resolves with its exit code and duration. */
-function step(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number; ms: number }> {
+function step(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ code: number; ms: number }> {
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { cwd: ROOT, env, stdio: ['ignore', 'inherit', 'inherit'] });
@@ -71,7 +75,17 @@ function env(svc: Service): Record<string, string> {
 
 async function startContainer(svc: Service): Promise<void> {
   const vars = Object.entries(env(svc)).flatMap(([k, v]) => ['--env', `${k}=${v}`]);
-  await podman('run', '--detach', '--name', NAME(svc), '--network', 'host', '--read-only', ...vars, `localhost/coupon-${svc}:${TAG}`);
+  await podman(
+    'run',
+    '--detach',
+    '--name',
+    NAME(svc),
+    '--network',
+    'host',
+    '--read-only',
+    ...vars,
+    `localhost/coupon-${svc}:${TAG}`,
+  );
 }
 
 async function waitReady(svc: Service, timeoutMs: number): Promise<void> {
@@ -80,10 +94,13 @@ async function waitReady(svc: Service, timeoutMs: number): Promise<void> {
     const res = await fetch(`${url(svc)}/ready`).catch(() => undefined);
     if (res?.status === 200) return;
     const state = await podman('inspect', '--format', '{{.State.Status}}', NAME(svc));
-    if (state !== 'running') throw new Error(`${svc} ${state} before ready:\n${await podman('logs', NAME(svc))}`);
+    if (state !== 'running')
+      throw new Error(`${svc} ${state} before ready:\n${await podman('logs', NAME(svc))}`);
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error(`${svc} not ready after ${timeoutMs} ms:\n${await podman('logs', '--tail', '30', NAME(svc))}`);
+  throw new Error(
+    `${svc} not ready after ${timeoutMs} ms:\n${await podman('logs', '--tail', '30', NAME(svc))}`,
+  );
 }
 
 /** SIGTERM (podman stop), then wait for the exit; the container's exit code, duration and log. */
@@ -93,17 +110,21 @@ async function stop(svc: Service): Promise<{ code: number; ms: number; log: stri
   await podman('stop', '--time', '30', NAME(svc));
   const ms = performance.now() - t0;
   const code = Number(await podman('inspect', '--format', '{{.State.ExitCode}}', NAME(svc)));
-  const log = await run(PODMAN, ['logs', NAME(svc)], { maxBuffer: 64 * 1024 * 1024 }).then((r) => r.stdout + r.stderr);
+  const log = await run(PODMAN, ['logs', NAME(svc)], { maxBuffer: 64 * 1024 * 1024 }).then(
+    (r) => r.stdout + r.stderr,
+  );
   return { code, ms, log };
 }
 
 const built: Record<string, string> = {};
 beforeAll(async () => {
-  for (const p of Object.values(PORTS)) expect(await portFree(p), `port ${p} in use (DEPLOY_PORT_BASE)`).toBe(true);
+  for (const p of Object.values(PORTS))
+    expect(await portFree(p), `port ${p} in use (DEPLOY_PORT_BASE)`).toBe(true);
   const b = await step(`${ROOT}/infra/docker/build`, []);
   expect(b.code, 'infra/docker/build').toBe(0);
   console.info(`images built in ${(b.ms / 1000).toFixed(1)} s`);
-  for (const svc of SERVICES) built[svc] = await podman('image', 'inspect', '--format', '{{.Size}}', `localhost/coupon-${svc}:${TAG}`);
+  for (const svc of SERVICES)
+    built[svc] = await podman('image', 'inspect', '--format', '{{.Size}}', `localhost/coupon-${svc}:${TAG}`);
   // the order the services come up in: the gateway checks the issuer in its /ready
   for (const svc of ['issuer', 'persister', 'gateway'] as const) {
     await startContainer(svc);
@@ -119,7 +140,9 @@ describe('container images, run as deployed against the local stack', () => {
   it('happy: each image runs as its non-root user on a read-only root, and its HEALTHCHECK passes', async () => {
     for (const svc of SERVICES) {
       expect(await podman('exec', NAME(svc), 'id', '-u'), svc).toBe('1000');
-      await expect(podman('exec', NAME(svc), 'touch', '/app/x'), svc).rejects.toThrow(/Read-only file system/);
+      await expect(podman('exec', NAME(svc), 'touch', '/app/x'), svc).rejects.toThrow(
+        /Read-only file system/,
+      );
       // the Dockerfile's health check, run by podman inside the container
       await expect(podman('healthcheck', 'run', NAME(svc)), svc).resolves.toBe('healthy');
       console.info(`${svc}: ${(Number(built[svc]) / 1e6).toFixed(0)} MB`);
@@ -180,9 +203,14 @@ describe('container images, run as deployed against the local stack', () => {
     const gateway = await stop('gateway');
     loading = false;
     await Promise.all(clients);
-    console.info(`gateway stopped in ${gateway.ms.toFixed(0)} ms under load: ${JSON.stringify(statuses)}, ${refused} refused after close`);
+    console.info(
+      `gateway stopped in ${gateway.ms.toFixed(0)} ms under load: ${JSON.stringify(statuses)}, ${refused} refused after close`,
+    );
 
-    expect(Object.keys(statuses).filter((s) => s >= '500'), JSON.stringify(statuses)).toEqual([]);
+    expect(
+      Object.keys(statuses).filter((s) => s >= '500'),
+      JSON.stringify(statuses),
+    ).toEqual([]);
     expect(statuses[202] ?? 0).toBeGreaterThan(0);
     for (const [svc, r] of [['gateway', gateway]] as const) {
       expect(r.code, `${svc} exit code\n${r.log.slice(-2000)}`).toBe(0);
@@ -196,12 +224,15 @@ describe('container images, run as deployed against the local stack', () => {
     // every 202 ends as a row, written by the containerised persister, before it stops too
     const accepted = statuses[202] ?? 0;
     await expect
-      .poll(async () => {
-        const res = await fetch(`${url('issuer')}/internal/coupons/${coupon.id}/stats`, {
-          headers: { 'x-internal-token': INTERNAL_TOKEN },
-        });
-        return res.ok ? ((await res.json()) as { persisted: number }).persisted : -1;
-      }, { timeout: 20_000, interval: 250 })
+      .poll(
+        async () => {
+          const res = await fetch(`${url('issuer')}/internal/coupons/${coupon.id}/stats`, {
+            headers: { 'x-internal-token': INTERNAL_TOKEN },
+          });
+          return res.ok ? ((await res.json()) as { persisted: number }).persisted : -1;
+        },
+        { timeout: 20_000, interval: 250 },
+      )
       .toBe(accepted);
 
     for (const svc of ['issuer', 'persister'] as const) {
