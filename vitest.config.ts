@@ -23,6 +23,32 @@ export default defineConfig({
         },
       },
       {
+        // The deployables as deployed: compose files, the Helm chart, and the container images built
+        // with podman and run against the local stack (tests/deploy, docs/deploy.md).
+        extends: true,
+        test: {
+          name: 'deploy',
+          include: ['tests/deploy/**/*.test.ts'],
+          exclude: ['tests/deploy/containers.test.ts'],
+          globalSetup: ['tests/integration/global-setup.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        // The images built with podman and run as containers: `pnpm test:deploy` (DEPLOY_CONTAINERS=1),
+        // which scripts/test runs after the rest; builds take minutes on a cold machine.
+        extends: true,
+        test: {
+          name: 'containers',
+          include: process.env.DEPLOY_CONTAINERS === '1' ? ['tests/deploy/containers.test.ts'] : [],
+          globalSetup: ['tests/integration/global-setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 1_800_000,
+        },
+      },
+      {
         // Kills, restarts and cuts real service processes (built dist/) under load; see tests/faults.
         // Runs after the other projects (groupOrder): on 2 cores a parallel suite would skew timings.
         extends: true,
