@@ -1,4 +1,10 @@
-export { Gate, GateBusyError, type GateControls, type GateHooks, ReplicationUnconfirmedError } from './gate.js';
+export {
+  Gate,
+  GateBusyError,
+  type GateControls,
+  type GateHooks,
+  ReplicationUnconfirmedError,
+} from './gate.js';
 export { rangeSize, rangesFromGroup, readRanges } from './kafka-read.js';
 export { acquireGateLock, acquireLock, keepGateLock } from './lock.js';
 export { GateLockedError, GatePresentError, type RebuildResult, rebuildGate } from './rebuild.js';

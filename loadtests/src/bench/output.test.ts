@@ -22,6 +22,7 @@ const results: Results = {
   soldOut: {
     edgeOn: { ...step(30_100, { '409': 100_000 }, { gateway: 0.03 }), couponId: 2 },
     edgeOff: { ...step(13_130, { '409': 100_000 }, { gateway: 0.05, issuer: 0.031 }), couponId: 2 },
+  },
   auth: {
     accepted: {
       ...step(4_800, { '202': 100_000 }, { issuer: 0.084, gateway: 0.08, persister: 0.044 }),

@@ -52,6 +52,7 @@ function rssPeak(x: Results): Record<string, number | undefined> {
 
 const ratioOf = (x: Results) => x.accepted.rps / x.hello.rps;
 
+/** Total CPU per request of a step. */
 const cpuTotal = (st: Step) =>
   Object.values(st.cpuMs)
     .filter(Number.isFinite)
@@ -91,14 +92,8 @@ function wrkRows(x: Results): Row[] {
   ];
 }
 
-/** Total CPU per request of a step. */
-const cpuTotal = (st: Step) =>
-  Object.values(st.cpuMs)
-    .filter(Number.isFinite)
-    .reduce((a, b) => a + b, 0);
-
 /** CPU per request as a multiple of bare node:http's, in the same run. */
-const times = (st: Step, x: Results) => cpuTotal(st) / cpuTotal(x.hello);
+const times = (st: Step, x: Results) => cpuRatio(st, x.hello);
 
 /** Auth on beside auth off: the paths' figures, and their CPU per request as multiples of bare. */
 function authRows(x: Results): Row[] {

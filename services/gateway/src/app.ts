@@ -13,9 +13,9 @@ import {
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Authenticator } from './auth/authenticator.js';
 import { declareUserSecurity } from './auth/openapi.js';
+import type { EdgeSoldOut } from './edge.js';
 import type { TrustedProxies } from './fairness/client-address.js';
 import type { ClientLimiter } from './fairness/client-limiter.js';
-import type { EdgeSoldOut } from './edge.js';
 import type { IssuerClient } from './issuer-client.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { RateLimiter } from './rate-limit.js';

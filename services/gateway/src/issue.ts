@@ -13,9 +13,9 @@ import {
 import { type Env, requestIdFrom } from '@coupon/kit';
 import type { Context } from 'hono';
 import type { Authenticator } from './auth/authenticator.js';
+import type { EdgeSoldOut } from './edge.js';
 import { clientAddress, type TrustedProxies } from './fairness/client-address.js';
 import type { ClientLimiter } from './fairness/client-limiter.js';
-import type { EdgeSoldOut } from './edge.js';
 import type { IssuerClient } from './issuer-client.js';
 import type { RateLimiter } from './rate-limit.js';
 

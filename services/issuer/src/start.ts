@@ -26,8 +26,8 @@ import { IssueService } from './issue.js';
 import { createIssuerMetrics } from './metrics.js';
 import { BatchingProducer } from './producer.js';
 import { Reconciler } from './reconciler.js';
-import { watchReplicaLag } from './replica-lag.js';
 import { SlotReleaser } from './release.js';
+import { watchReplicaLag } from './replica-lag.js';
 
 /** Beyond the horizon before a heal reads the topics: clock skew between issuers and the gate script's own time. */
 const HEAL_MARGIN_MS = 1_000;
