@@ -13,6 +13,13 @@ export interface Deps {
   KAFKA_TOPIC_PREFIX: string;
 }
 
+/**
+ * The automatic reconcile's grace in the fault topologies: the issuer's producer horizon with the
+ * default delivery timeout (5 s: kafkajs's 6 retries of a 2.5 s request plus their back-off, about
+ * 20 s) and a margin.
+ */
+export const RECONCILE_GRACE_MS = 25_000;
+
 /** Test defaults: short budgets so faults show within seconds, quiet enough logs for 2 cores. */
 const DEFAULTS: Record<'gateway' | 'issuer' | 'persister', Record<string, string>> = {
   gateway: {
@@ -21,7 +28,14 @@ const DEFAULTS: Record<'gateway' | 'issuer' | 'persister', Record<string, string
     BREAKER_VOLUME_THRESHOLD: '10',
     BREAKER_RESET_MS: '1000',
   },
-  issuer: {},
+  // The automatic reconcile on a short cycle, so ambiguous admissions settle within the fault
+  // runner's window (run.ts AMBIGUOUS_WINDOW_MS). Its grace must outlast the producer's real horizon
+  // (a send kafkajs may still retry after its callers were answered), or it republishes an event
+  // that then lands too: RECONCILE_GRACE below is that horizon plus a margin.
+  issuer: {
+    RECONCILE_INTERVAL_MS: '1000',
+    RECONCILE_GRACE_MS: String(RECONCILE_GRACE_MS),
+  },
   persister: { RETRY_MAX_BACKOFF_MS: '1000' },
 };
 
