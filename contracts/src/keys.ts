@@ -19,3 +19,23 @@ export function dltCountKey(couponId: number): string {
 export function gateLockKey(couponId: number): string {
   return `{coupon:${couponId}}:rebuild-lock`;
 }
+
+/**
+ * Reconcile's grace per admission (hash user → "firstSeenMs:dueMs", Redis clock): when a round first
+ * saw the admitted user without a row, and when it may act. The gate's release script deletes the
+ * user's field, so a user released and admitted again starts a fresh grace.
+ */
+export function reconcileGraceKey(couponId: number): string {
+  return `{coupon:${couponId}}:missing`;
+}
+
+/** Held (token, NX, TTL) while one reconcile, an issuer's or `coupon-ops reconcile`, works the coupon. */
+export function reconcileLockKey(couponId: number): string {
+  return `{coupon:${couponId}}:reconcile-lock`;
+}
+
+/**
+ * Sorted set of coupon ids, score = the last time an issuer served the coupon (epoch ms): the
+ * automatic reconcile works those active within RECONCILE_ACTIVE_HOURS. Spans coupons, so no hash tag.
+ */
+export const RECONCILE_ACTIVE_KEY = 'coupon:reconcile:active';

@@ -29,16 +29,26 @@ describe('reconcile: injected drift is found and repaired', () => {
 
     const found = await reconcile(ops, { couponIds: [coupon.id], graceMs: 0 });
     expect(found.exitCode).toBe(1);
-    expect(found.coupons[0]).toMatchObject({ status: 'drift', notAdmitted: [lostAdmission], stockDelta: 0 });
-    expect(sorted(found.coupons[0]!.missing)).toEqual(sorted([lostRow, ghost]));
+    expect(found.coupons[0]).toMatchObject({
+      status: 'drift',
+      missing: 2,
+      inFlight: 0,
+      notAdmitted: 1,
+      samples: { notAdmitted: [lostAdmission] },
+      stockDelta: 0,
+    });
+    expect(sorted(found.coupons[0]!.samples.missing)).toEqual(sorted([lostRow, ghost]));
 
     // Within the grace period the same users are pending, not drift.
     const graced = await reconcile(ops, { couponIds: [coupon.id], graceMs: 60_000 });
-    expect(graced.coupons[0]).toMatchObject({ missing: [], notAdmitted: [lostAdmission] });
-    expect(graced.coupons[0]!.pending).toHaveLength(2);
+    expect(graced.coupons[0]).toMatchObject({ missing: 0, pending: 2, notAdmitted: 1 });
+    expect(graced.coupons[0]!.oldestMs).toBeGreaterThanOrEqual(0);
 
     const repaired = await reconcile(ops, { couponIds: [coupon.id], graceMs: 0, repair: true });
-    expect(repaired).toMatchObject({ exitCode: 0, coupons: [{ status: 'repaired' }] });
+    expect(repaired).toMatchObject({
+      exitCode: 0,
+      coupons: [{ status: 'repaired', republished: 2, adopted: 1 }],
+    });
     await until(
       () => countIssues(pool, coupon.id),
       (n) => n >= 6,

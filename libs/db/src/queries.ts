@@ -120,3 +120,63 @@ export async function countRefusals(pool: DbPool, couponId: number): Promise<num
     return row?.n ?? 0;
   });
 }
+
+/**
+ * Among `userIds` (one chunk of an admitted set), the users with a row and the users refused without
+ * a row, in one round trip through the unique indexes on (coupon_id, user_id).
+ */
+export async function settledAmong(
+  pool: DbPool,
+  couponId: number,
+  userIds: readonly number[],
+): Promise<{ issued: Set<number>; refused: Set<number> }> {
+  const issued = new Set<number>();
+  const refused = new Set<number>();
+  if (userIds.length === 0) return { issued, refused };
+  const ids = [...userIds];
+  const found = await pool.with(async (conn) => {
+    const [rows] = await conn.query(
+      `SELECT user_id AS u, 1 AS s FROM coupon_issue WHERE coupon_id = ? AND user_id IN (?)
+       UNION ALL SELECT user_id, 2 FROM coupon_refusal WHERE coupon_id = ? AND user_id IN (?)`,
+      [couponId, ids, couponId, ids],
+    );
+    return rows as Array<{ u: number | string; s: number | string }>;
+  });
+  for (const r of found) if (Number(r.s) === 1) issued.add(Number(r.u));
+  for (const r of found) if (Number(r.s) === 2 && !issued.has(Number(r.u))) refused.add(Number(r.u));
+  return { issued, refused };
+}
+
+/** One page of the coupon's row users in user order, after `afterUserId` (keyset paging on the unique index). */
+export async function issuedUserIdsAfter(
+  pool: DbPool,
+  couponId: number,
+  afterUserId: number,
+  limit: number,
+): Promise<number[]> {
+  return pool.with(async (conn) => {
+    const [rows] = await conn.query(
+      'SELECT user_id AS u FROM coupon_issue WHERE coupon_id = ? AND user_id > ? ORDER BY user_id LIMIT ?',
+      [couponId, afterUserId, limit],
+    );
+    return (rows as Array<{ u: number | string }>).map((r) => Number(r.u));
+  });
+}
+
+/** Rows of the coupon, and refusals without a row: what a clean gate's admitted set counts. */
+export async function countSettled(
+  pool: DbPool,
+  couponId: number,
+): Promise<{ rows: number; refused: number }> {
+  return pool.with(async (conn) => {
+    const [rows] = await conn.query(
+      `SELECT (SELECT COUNT(*) FROM coupon_issue WHERE coupon_id = ?) AS n_rows,
+              (SELECT COUNT(*) FROM coupon_refusal r WHERE r.coupon_id = ?
+                 AND NOT EXISTS (SELECT 1 FROM coupon_issue i WHERE i.coupon_id = r.coupon_id AND i.user_id = r.user_id)
+              ) AS n_refused`,
+      [couponId, couponId],
+    );
+    const row = (rows as Array<{ n_rows: number | string; n_refused: number | string }>)[0];
+    return { rows: Number(row?.n_rows ?? 0), refused: Number(row?.n_refused ?? 0) };
+  });
+}

@@ -1,4 +1,4 @@
-import { gateKeys, gateLockKey, type IssueOutcome } from '@coupon/contracts';
+import { gateKeys, gateLockKey, type IssueOutcome, reconcileGraceKey } from '@coupon/contracts';
 import type { Redis } from 'ioredis';
 import { ADMIT_MANY, LOAD, REBUILD_ADD_USERS, REBUILD_BEGIN, REBUILD_OPEN, RELEASE } from './scripts.js';
 
@@ -15,7 +15,7 @@ type LockedKeys = [...Keys, lock: string];
 
 interface GateCommands {
   couponAdmitMany(...args: [...Keys, ...userIds: number[]]): Promise<number[]>;
-  couponRelease(...args: [...Keys, userId: number]): Promise<number>;
+  couponRelease(...args: [...Keys, grace: string, userId: number]): Promise<number>;
   couponLoad(...args: [...Keys, ...Array<string | number>]): Promise<number>;
   couponRebuildBegin(...args: [...LockedKeys, token: string, mode: string]): Promise<number>;
   couponRebuildAddUsers(...args: [...LockedKeys, token: string, ...users: number[]]): Promise<number>;
@@ -83,7 +83,7 @@ export class Gate {
     opts: GateOptions = {},
   ) {
     redis.defineCommand('couponAdmitMany', { numberOfKeys: 3, lua: ADMIT_MANY });
-    redis.defineCommand('couponRelease', { numberOfKeys: 3, lua: RELEASE });
+    redis.defineCommand('couponRelease', { numberOfKeys: 4, lua: RELEASE });
     redis.defineCommand('couponLoad', { numberOfKeys: 3, lua: LOAD });
     redis.defineCommand('couponRebuildBegin', { numberOfKeys: 4, lua: REBUILD_BEGIN });
     redis.defineCommand('couponRebuildAddUsers', { numberOfKeys: 4, lua: REBUILD_ADD_USERS });
@@ -151,7 +151,8 @@ export class Gate {
 
   /** Returns true when the user had been admitted and the slot went back to stock. */
   async release(couponId: number, userId: number): Promise<boolean> {
-    return Number(await this.r.couponRelease(...gateKeys(couponId), userId)) === 1;
+    const keys = [...gateKeys(couponId), reconcileGraceKey(couponId)] as const;
+    return Number(await this.r.couponRelease(...keys, userId)) === 1;
   }
 
   /**

@@ -1,5 +1,13 @@
 export { Gate, type GateHooks, ReplicationUnconfirmedError } from './gate.js';
 export { rangeSize, rangesFromGroup, readRanges } from './kafka-read.js';
-export { acquireGateLock } from './lock.js';
+export { acquireGateLock, acquireLock, type GateLock } from './lock.js';
 export { GateLockedError, GatePresentError, type RebuildResult, rebuildGate } from './rebuild.js';
 export { adoptRows, gateSnapshot } from './snapshot.js';
+export {
+  type CouponReconcile,
+  RECONCILE_LOCK_TTL_MS,
+  type ReconcileDeps,
+  type ReconcileOptions,
+  type ReconcileStatus,
+  reconcileCoupon,
+} from './reconcile.js';

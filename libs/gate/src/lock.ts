@@ -15,12 +15,21 @@ export interface GateLock {
  * Takes the coupon's rebuild lock (SET NX PX with a random token, key in the coupon's hash tag), or
  * returns undefined when someone else holds it. The TTL bounds how long a crashed holder blocks.
  */
-export async function acquireGateLock(
+export function acquireGateLock(
   redis: Redis,
   couponId: number,
   ttlMs: number,
 ): Promise<GateLock | undefined> {
-  const key = gateLockKey(couponId);
+  return acquireLock(redis, gateLockKey(couponId), couponId, ttlMs);
+}
+
+/** The same lock on another key of the coupon (reconcile's): SET NX PX with a token, compare-and-delete. */
+export async function acquireLock(
+  redis: Redis,
+  key: string,
+  couponId: number,
+  ttlMs: number,
+): Promise<GateLock | undefined> {
   const token = randomUUID();
   const ok = await redis.set(key, token, 'PX', ttlMs, 'NX');
   if (ok !== 'OK') return undefined;

@@ -32,8 +32,11 @@ end
 return out
 `;
 
-// Gives a slot back after a definite produce failure. Only if the user was admitted.
+// Gives a slot back after a definite produce failure. Only if the user was admitted. Also forgets
+// reconcile's grace for the user (KEYS[4]): a later admission is a new one and gets a grace of its own.
+// KEYS: meta, stock, users, reconcile grace. ARGV: userId.
 export const RELEASE = `
+redis.call('HDEL', KEYS[4], ARGV[1])
 if redis.call('SREM', KEYS[3], ARGV[1]) == 1 then
   redis.call('INCR', KEYS[2])
   return 1
@@ -89,6 +92,58 @@ for i = 1, #ARGV do added = added + redis.call('SADD', KEYS[3], ARGV[i]) end
 local want = math.max(0, q - redis.call('SCARD', KEYS[3]))
 if tonumber(redis.call('GET', KEYS[2]) or '0') > want then redis.call('SET', KEYS[2], want) end
 return added
+`;
+
+// Reconcile's grace per admission, in the hash KEYS[2] (user → "firstSeen:actedAt", Redis clock ms;
+// a bare number from older versions is a firstSeen). A user is overdue once the grace ARGV[1] has
+// passed since the later of the two. AGE records users first seen now and splits still-admitted
+// candidates (users no longer in the set KEYS[1] are skipped: released meanwhile) into pending and
+// overdue; it returns {pending, oldest age ms, overdue users}. Time comes from Redis, one clock for
+// every instance. KEYS: users, grace. ARGV: graceMs, users...
+const GRACE_PARSE = `
+local function parse(v)
+  local f, a = string.match(v, '^(%d+):(%d+)$')
+  if f then return tonumber(f), tonumber(a) end
+  return tonumber(v), 0
+end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local grace = tonumber(ARGV[1])
+`;
+
+export const RECONCILE_AGE = `${GRACE_PARSE}
+local pending, oldest, overdue = 0, 0, {}
+for i = 2, #ARGV do
+  local u = ARGV[i]
+  if redis.call('SISMEMBER', KEYS[1], u) == 1 then
+    local v = redis.call('HGET', KEYS[2], u)
+    local first, acted = now, 0
+    if v then first, acted = parse(v) else redis.call('HSET', KEYS[2], u, string.format('%.0f:0', now)) end
+    if now - first > oldest then oldest = now - first end
+    if now - math.max(first, acted) >= grace then overdue[#overdue + 1] = u else pending = pending + 1 end
+  end
+end
+return {pending, oldest, overdue}
+`;
+
+// Claims overdue users for a repair (a republish, or a deferral while their event is in flight): only
+// those still admitted and still overdue by the same rule, and restarts their grace (actedAt = now)
+// in the same step, so no round acts on an admission younger than the grace. Returns the users claimed.
+// KEYS: users, grace. ARGV: graceMs, users...
+export const RECONCILE_CLAIM = `${GRACE_PARSE}
+local claimed = {}
+for i = 2, #ARGV do
+  local u = ARGV[i]
+  local v = redis.call('HGET', KEYS[2], u)
+  if v and redis.call('SISMEMBER', KEYS[1], u) == 1 then
+    local first, acted = parse(v)
+    if now - math.max(first, acted) >= grace then
+      redis.call('HSET', KEYS[2], u, string.format('%.0f:%.0f', first, now))
+      claimed[#claimed + 1] = u
+    end
+  end
+end
+return claimed
 `;
 
 // Releases a lock only if it still holds our token (a lock that expired and was taken by another

@@ -6,6 +6,7 @@ export * from './kafka.js';
 export * from './log.js';
 export * from './metrics.js';
 export * from './openapi.js';
+export * from './producer-horizon.js';
 export * from './redis.js';
 export * from './serve.js';
 export * from './shutdown.js';

@@ -1,7 +1,9 @@
 import { GateLockedError, GatePresentError, type RebuildResult } from '@coupon/gate';
 import { createLogger } from '@coupon/kit';
 import { describe, expect, it } from 'vitest';
+import type { Producer, ProducerRecord } from 'kafkajs';
 import { GateHealer, type HealerDeps } from './heal.js';
+import { BatchingProducer } from './producer.js';
 
 const log = createLogger('test', 'silent');
 const result = (couponId: number): RebuildResult => ({
@@ -72,6 +74,54 @@ describe('GateHealer', () => {
     await settled(h, 7);
     expect(calls).toHaveLength(2);
     expect(counted).toEqual([false, true]);
+  });
+
+  it('error: a send held past the old wait (delivery timeout + margin): the rebuild reads only after it ended', async () => {
+    // kafkajs keeps retrying a send whose callers were answered at the delivery timeout.
+    let finish: () => void = () => undefined;
+    let endedAt = Number.POSITIVE_INFINITY;
+    const kafkajs = {
+      send: (_r: ProducerRecord) =>
+        new Promise((res) => {
+          finish = () => {
+            endedAt = Date.now();
+            res([]);
+          };
+        }),
+      disconnect: async () => undefined,
+    } as unknown as Producer;
+    const producer = new BatchingProducer(kafkajs, {
+      topic: 't',
+      lingerMs: 0,
+      maxBatch: 10,
+      deliveryTimeoutMs: 50,
+      horizonMs: 5_000,
+    });
+    void producer.send({ value: 'admitted before the loss' }).catch(() => undefined);
+    const t0 = Date.now();
+    const { h, calls } = healer(['ok'], {
+      settleMs: 150,
+      drained: (since) => producer.drainedBefore(since, 5),
+    });
+    h.gateLost(7);
+    setTimeout(() => finish(), 400);
+    await settled(h, 7);
+    expect(calls).toHaveLength(1);
+    expect(t0 + (calls[0] ?? 0)).toBeGreaterThanOrEqual(endedAt);
+  });
+
+  it('error: the gate came back while the heal retried → the heal stops; a later loss is a new heal with a full wait', async () => {
+    const { h, calls } = healer(['locked', 'ok', 'ok'], { settleMs: 100, retryMs: 50 });
+    h.gateLost(7);
+    await new Promise((r) => setTimeout(r, 120)); // first attempt: locked (another holder rebuilds)
+    h.sawGate(7); // the other holder's gate decided a request of ours; then it is lost again
+    await settled(h, 7);
+    expect(calls).toHaveLength(1); // no second attempt without a fresh wait
+    const again = Date.now();
+    h.gateLost(7);
+    await settled(h, 7);
+    expect(calls).toHaveLength(2);
+    expect(Date.now() - again).toBeGreaterThanOrEqual(95);
   });
 
   it('happy: stop abandons the wait; no rebuild afterwards, no new healing', async () => {

@@ -15,7 +15,13 @@ const reqs = (n: number, couponId = 7) => Array.from({ length: n }, (_, i) => re
 type Outcome = IssueOutcome | Error;
 
 /** An IssueService over fakes of the gate, the batching producer, the database lookup and the healer. */
-function service(o: { admit?: (r: readonly IssueRequest[]) => Outcome[]; inDb?: boolean } = {}) {
+function service(
+  o: {
+    admit?: (r: readonly IssueRequest[]) => Outcome[];
+    inDb?: boolean | 'down';
+    release?: () => Promise<boolean>;
+  } = {},
+) {
   const gate = {
     admitMany: vi.fn(async (r: readonly IssueRequest[]) => (o.admit ? o.admit(r) : r.map(() => 'ISSUED'))),
     release: vi.fn(async () => true),
@@ -29,9 +35,11 @@ function service(o: { admit?: (r: readonly IssueRequest[]) => Outcome[]; inDb?: 
     healing: vi.fn((id: number) => healing.has(id)),
     gateLost: vi.fn((id: number) => void healing.add(id)),
   };
-  const findCoupon = vi.fn(async (_pool: DbPool, id: number) =>
-    o.inDb ? ({ id, quantity: 10 } as Coupon) : undefined,
-  );
+  const db = { answer: o.inDb };
+  const findCoupon = vi.fn(async (_pool: DbPool, id: number) => {
+    if (db.answer === 'down') throw new Error('pool acquisition timed out');
+    return db.answer ? ({ id, quantity: 10 } as Coupon) : undefined;
+  });
   const s = new IssueService({
     gate: gate as unknown as Gate,
     producer: producer as unknown as BatchingProducer,
@@ -41,7 +49,7 @@ function service(o: { admit?: (r: readonly IssueRequest[]) => Outcome[]; inDb?: 
     stallMs: 1_000,
     findCoupon,
   });
-  return { s, gate, producer, healer, findCoupon };
+  return { s, gate, producer, healer, findCoupon, db };
 }
 
 /** The item is a 503 (retryable UNAVAILABLE), as the gateway will map it. */
@@ -158,5 +166,23 @@ describe('IssueService: a lost gate', () => {
     const { s, healer } = service({ admit: (r) => r.map(() => 'COUPON_NOT_FOUND'), inDb: false });
     expect(await s.issueMany([req(1)])).toEqual([{ outcome: 'COUPON_NOT_FOUND' }]);
     expect(healer.gateLost).not.toHaveBeenCalled();
+  });
+
+  it('error: a lookup that fails is a coupon-scoped 503, not a 404, and is not cached; healing starts once it answers', async () => {
+    const { s, healer, findCoupon, db } = service({
+      admit: (r) => r.map(() => 'COUPON_NOT_FOUND'),
+      inDb: 'down',
+    });
+    for (const u of [1, 2]) {
+      const [x] = await s.issueMany([req(u)]);
+      expect(x).toBeInstanceOf(CouponUnavailable);
+      expect503(x);
+    }
+    expect(findCoupon).toHaveBeenCalledTimes(2); // nothing cached: each request asks again
+    expect(healer.gateLost).not.toHaveBeenCalled();
+    db.answer = true; // the database answers again: the coupon exists, the heal starts at once
+    const [x] = await s.issueMany([req(3)]);
+    expect503(x);
+    expect(healer.gateLost).toHaveBeenCalledExactlyOnceWith(7);
   });
 });

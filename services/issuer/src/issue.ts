@@ -25,6 +25,10 @@ export class CouponUnavailable extends AppError {}
 const GATE_REBUILDING = new CouponUnavailable('UNAVAILABLE', 'coupon gate is being rebuilt', {
   retryable: true,
 });
+/** The gate is missing and the database did not answer whether the coupon exists: not a 404. */
+const COUPON_LOOKUP_FAILED = new CouponUnavailable('UNAVAILABLE', 'coupon lookup unavailable', {
+  retryable: true,
+});
 
 export interface IssueDeps {
   gate: Gate;
@@ -62,6 +66,7 @@ export class IssueService {
       .admitMany(reqs)
       .catch((err: unknown) => reqs.map(() => err as Error));
     if (pass === 'probe' && !outcomes.some((o) => o === 'ISSUED')) this.guard.probeUnused();
+    if (this.deps.healer.active) this.reportGates(reqs, outcomes);
     const results = await Promise.all(
       reqs.map(async (req, i): Promise<IssueResponse | AppError> => {
         const outcome = outcomes[i];
@@ -84,6 +89,14 @@ export class IssueService {
     );
     this.logIssued(reqs, results);
     return results;
+  }
+
+  /** While a heal runs: a coupon whose gate decided a request is back (GateHealer.sawGate). */
+  private reportGates(reqs: readonly IssueRequest[], outcomes: ReadonlyArray<unknown>): void {
+    reqs.forEach((req, i) => {
+      const o = outcomes[i];
+      if (typeof o === 'string' && o !== 'COUPON_NOT_FOUND') this.deps.healer.sawGate(req.couponId);
+    });
   }
 
   /**
@@ -142,14 +155,16 @@ export class IssueService {
   /**
    * The gate knows nothing of this coupon. If the database does, Redis lost its data: answer 503
    * while the healer rebuilds the gate in the background (re-opening from the quantity alone would
-   * over-issue). Requests meanwhile get the 503 without a database lookup.
+   * over-issue). Requests meanwhile get the 503 without a database lookup. A lookup that fails is
+   * no answer: 503 for this coupon, nothing cached, so the next request asks again (and heals).
    */
   private async assertGateNotLost(couponId: number): Promise<void> {
     if (this.deps.healer.healing(couponId)) throw GATE_REBUILDING;
     const checked = this.knownMissing.get(couponId);
     if (checked !== undefined && Date.now() - checked < 5_000) return;
     const find = this.deps.findCoupon ?? findCoupon;
-    const coupon = await find(this.deps.pool, couponId).catch(() => undefined);
+    const coupon = await find(this.deps.pool, couponId).catch(() => null);
+    if (coupon === null) throw COUPON_LOOKUP_FAILED;
     if (!coupon) {
       if (this.knownMissing.size > 10_000) this.knownMissing.clear();
       this.knownMissing.set(couponId, Date.now());

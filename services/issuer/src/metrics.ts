@@ -54,6 +54,14 @@ export function createIssuerMetrics(registry: Registry = createRegistry('issuer'
   definite.inc(0);
   ambiguous.inc(0);
 
+  const cut = new Counter({
+    name: 'kafka_producer_cut_total',
+    help:
+      'Events of sends abandoned at the delivery timeout that were still running at the producer horizon ' +
+      'and were cut (the kafkajs producer disconnected; the events stay ambiguous).',
+    registers: [registry],
+  });
+
   const gateOutcomes = new Counter({
     name: 'coupon_gate_outcomes_total',
     help: "Decisions of the Redis gate script by outcome (a Redis failure is no decision: see the gateway's unavailable results).",
@@ -98,6 +106,9 @@ export function createIssuerMetrics(registry: Registry = createRegistry('issuer'
       },
       onNotSent(count) {
         definite.inc(count);
+      },
+      onCut(count) {
+        cut.inc(count);
       },
     },
     gate: {

@@ -15,7 +15,7 @@ function fakeProducer(behaviour: (r: ProducerRecord) => Promise<unknown>) {
   return { producer, sends };
 }
 
-const cfg = { topic: 't', lingerMs: 5, maxBatch: 100, deliveryTimeoutMs: 200 };
+const cfg = { topic: 't', lingerMs: 5, maxBatch: 100, deliveryTimeoutMs: 200, horizonMs: 60_000 };
 
 describe('BatchingProducer', () => {
   it('happy: concurrent sends within the linger become one acks=all batch', async () => {
@@ -139,6 +139,50 @@ describe('BatchingProducer', () => {
     await p.send({ value: 'c' });
     expect(renewals).toBe(2);
     expect(second.sends.map((s) => s.messages[0]?.value)).toEqual(['c']);
+  });
+
+  it('error: an abandoned send still running at the horizon is cut (producer disconnected), a fresh producer takes the next batch', async () => {
+    let disconnected = 0;
+    const stuck = fakeProducer(() => new Promise(() => undefined));
+    (stuck.producer as { disconnect: () => Promise<void> }).disconnect = async () => void disconnected++;
+    const fresh = fakeProducer(async () => []);
+    let cuts = 0;
+    const p = new BatchingProducer(
+      stuck.producer,
+      { ...cfg, lingerMs: 0, maxBatch: 1, deliveryTimeoutMs: 50, horizonMs: 300 },
+      { onCut: (n) => void (cuts += n) },
+      async () => fresh.producer,
+    );
+    const t0 = performance.now();
+    expect(await p.send({ value: 'a' }).catch((e: unknown) => e)).toBeInstanceOf(DeliveryTimeoutError);
+    await p.drainedBefore(performance.now());
+    const drainedAfter = performance.now() - t0;
+    expect(drainedAfter).toBeGreaterThanOrEqual(290);
+    expect(drainedAfter).toBeLessThan(1_000);
+    expect(disconnected).toBeGreaterThanOrEqual(1);
+    expect(cuts).toBe(1);
+    await p.send({ value: 'b' });
+    expect(fresh.sends.map((s) => s.messages[0]?.value)).toEqual(['b']);
+  });
+
+  it('edge: drainedBefore waits for a send that resolves late, and ignores messages queued after the mark', async () => {
+    let finish: () => void = () => undefined;
+    const { producer } = fakeProducer((r) =>
+      r.messages[0]?.value === 'late' ? new Promise((res) => (finish = () => res([]))) : Promise.resolve([]),
+    );
+    const p = new BatchingProducer(producer, { ...cfg, lingerMs: 0, maxBatch: 1, deliveryTimeoutMs: 50 });
+    const late = p.send({ value: 'late' }).catch((e: unknown) => e);
+    const mark = performance.now();
+    await new Promise((r) => setTimeout(r, 1));
+    void p.send({ value: 'after' }).catch(() => undefined);
+    let drained = false;
+    const d = p.drainedBefore(mark, 5).then(() => (drained = true));
+    expect(await late).toBeInstanceOf(DeliveryTimeoutError);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(drained).toBe(false); // callers answered, but kafkajs still runs the send
+    finish();
+    await d;
+    expect(drained).toBe(true);
   });
 
   it('happy: flush waits for queued messages', async () => {

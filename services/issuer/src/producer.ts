@@ -8,6 +8,11 @@ export interface BatchingConfig {
   maxBatch: number;
   /** Give up waiting for the broker's acknowledgement after this long: the outcome is then unknown. */
   deliveryTimeoutMs: number;
+  /**
+   * The producer's horizon (@coupon/kit producerHorizonMs): a send still running this long after its
+   * oldest message was queued is cut (its kafkajs producer disconnected, so nothing more is written).
+   */
+  horizonMs: number;
 }
 
 export interface BatchHooks {
@@ -15,6 +20,8 @@ export interface BatchHooks {
   onBatch?(size: number, ms: number, ok: boolean, err?: unknown): void;
   /** Messages failed with NotSentError (never handed to kafkajs: a definite failure). */
   onNotSent?(count: number): void;
+  /** A send abandoned at the delivery timeout reached the horizon and was cut. */
+  onCut?(count: number): void;
 }
 
 /** The broker did not acknowledge in time. The event may or may not be in Kafka: do not release the slot. */
@@ -74,6 +81,8 @@ export class BatchingProducer {
   private readonly maxInFlight = 1;
   /** performance.now() when the batch in flight was sent; undefined when none is. */
   private sentAt: number | undefined;
+  /** performance.now() when the oldest message of the batch in flight was queued (until its send ended). */
+  private inFlightSince: number | undefined;
   private idle: Array<() => void> = [];
 
   /** A send failed since the producer was made: replace it before the next batch. */
@@ -100,6 +109,18 @@ export class BatchingProducer {
     this.kick();
     if (this.queue.length === 0 && this.inFlight === 0) return;
     await new Promise<void>((resolve) => this.idle.push(resolve));
+  }
+
+  /**
+   * Resolves once no message queued before `t` (performance.now()) is still queued or in a send that
+   * has not ended: each was acknowledged, failed, or cut. The self-heal waits for it before it reads
+   * the topic, beside the horizon that bounds every issuer's sends.
+   */
+  async drainedBefore(t: number, pollMs = 50): Promise<void> {
+    const busy = () =>
+      (this.inFlightSince !== undefined && this.inFlightSince < t) ||
+      (this.queue.length > 0 && (this.queue[0] as Pending).at < t);
+    while (busy()) await new Promise((r) => setTimeout(r, pollMs));
   }
 
   /**
@@ -130,8 +151,20 @@ export class BatchingProducer {
   private async sendBatch(batch: Pending[]): Promise<void> {
     const t0 = performance.now();
     this.sentAt = t0;
-    if (this.stale && !(await this.renewProducer(batch))) return;
-    await this.sendNow(batch, t0);
+    this.inFlightSince = (batch[0] as Pending).at;
+    try {
+      if (this.stale && !(await this.renewProducer(batch))) return;
+      // Renewing took so long that the horizon of the oldest message has passed: never send it.
+      if (performance.now() >= this.inFlightSince + this.cfg.horizonMs) {
+        this.sentAt = undefined;
+        this.hooks.onNotSent?.(batch.length);
+        for (const p of batch) p.reject(new NotSentError('its horizon passed before a producer was had'));
+        return;
+      }
+      await this.sendNow(batch, t0);
+    } finally {
+      this.inFlightSince = undefined;
+    }
   }
 
   /** Replaces the producer; false (the batch failed as never sent) when no new one could be had. */
@@ -178,9 +211,13 @@ export class BatchingProducer {
       this.hooks.onBatch?.(batch.length, performance.now() - t0, false, err);
       for (const p of batch) p.reject(err);
       // The send may still complete (its events then reach the log: the slots stay taken, so nothing
-      // is over-issued); kafkajs's own retry bound ends it. Until then no other batch goes out.
+      // is over-issued). Until it ends no other batch goes out; at the horizon it is cut.
       const expire = setInterval(() => this.expireQueued(), 100).unref();
-      await send.catch(() => undefined).finally(() => clearInterval(expire));
+      try {
+        await this.endByHorizon(send, batch);
+      } finally {
+        clearInterval(expire);
+      }
     } catch (err) {
       this.stale = true;
       this.hooks.onBatch?.(batch.length, performance.now() - t0, false, err);
@@ -189,6 +226,36 @@ export class BatchingProducer {
       clearTimeout(timer);
       this.sentAt = undefined; // before the callers' continuations run
     }
+  }
+
+  /**
+   * Waits for an abandoned send to end, or cuts it at the horizon of its oldest message: the kafkajs
+   * producer is disconnected (kafkajs, as patched, then writes nothing more for it) and a new one is
+   * made for the next batch. Its events stay ambiguous (an earlier attempt may have written them).
+   */
+  private async endByHorizon(send: Promise<unknown>, batch: Pending[]): Promise<void> {
+    const left = (batch[0] as Pending).at + this.cfg.horizonMs - performance.now();
+    let timer: NodeJS.Timeout | undefined;
+    const cut = new Promise<'cut'>((resolve) => {
+      timer = setTimeout(() => resolve('cut'), Math.max(0, left));
+    });
+    const ended = send.then(
+      () => 'ended' as const,
+      () => 'ended' as const,
+    );
+    try {
+      if ((await Promise.race([ended, cut])) === 'ended') return;
+    } finally {
+      clearTimeout(timer);
+    }
+    this.hooks.onCut?.(batch.length);
+    const producer = this.producer;
+    await Promise.race([
+      producer.disconnect().catch(() => undefined),
+      new Promise((r) => setTimeout(r, 1_000).unref()),
+    ]);
+    // A fresh producer now, not at the next batch: readiness follows the current producer.
+    await this.renewProducer([]);
   }
 
   /** Fails the queued messages older than the delivery timeout (the queue is in arrival order). */

@@ -10,6 +10,8 @@ import {
   ensureTopics,
   type Logger,
   listen,
+  producerHorizonMs,
+  producerTiming,
   redisTarget,
   Shutdown,
 } from '@coupon/kit';
@@ -20,6 +22,9 @@ import { GateHealer } from './heal.js';
 import { IssueService } from './issue.js';
 import { createIssuerMetrics } from './metrics.js';
 import { BatchingProducer } from './producer.js';
+
+/** Beyond the horizon before a heal reads the topics: clock skew between issuers and the gate script's own time. */
+const HEAL_MARGIN_MS = 1_000;
 
 export interface RunningIssuer {
   port: number;
@@ -49,13 +54,14 @@ export async function startIssuer(
     metrics.pool.hooks,
   );
   metrics.pool.watch(pool);
-  // A produce request abandoned at the delivery timeout holds the broker connection until its own
-  // request timeout: keep that at half the delivery timeout so the producer frees up soon after.
+  // Request timeout and retries come from one place, with the horizon every wait on the sends reads.
+  const timing = producerTiming(env.PRODUCER_DELIVERY_TIMEOUT_MS);
+  const horizonMs = producerHorizonMs(timing);
   const kafka = createKafka(
     {
       brokers: env.KAFKA_BROKERS,
       clientId: `${env.KAFKA_CLIENT_ID}-issuer`,
-      requestTimeoutMs: Math.max(1_000, Math.floor(env.PRODUCER_DELIVERY_TIMEOUT_MS / 2)),
+      requestTimeoutMs: timing.requestTimeoutMs,
     },
     log,
   );
@@ -69,8 +75,7 @@ export async function startIssuer(
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
-      // Bounded retries (about the delivery timeout) so a dead broker ends a send instead of retrying forever.
-      retry: { initialRetryTime: 100, maxRetryTime: 1_000, retries: 6 },
+      retry: timing.retry,
     });
     p.on(p.events.CONNECT, () => {
       kafkaConnected = true;
@@ -102,6 +107,7 @@ export async function startIssuer(
       lingerMs: env.PRODUCER_LINGER_MS,
       maxBatch: env.PRODUCER_MAX_BATCH,
       deliveryTimeoutMs: env.PRODUCER_DELIVERY_TIMEOUT_MS,
+      horizonMs,
     },
     metrics.producer,
     renewProducer,
@@ -121,8 +127,10 @@ export async function startIssuer(
         await admin.disconnect().catch(() => undefined);
       }
     },
-    // Every produce in flight at the loss has been answered by then (acknowledged or timed out); plus a margin.
-    settleMs: env.PRODUCER_DELIVERY_TIMEOUT_MS + 1_000,
+    // Every issuer's sends holding an admission from before the loss have ended (or been cut) by then.
+    settleMs: horizonMs + HEAL_MARGIN_MS,
+    drained: (since) => producer.drainedBefore(since),
+    gatePresent: async (couponId) => (await gate.state(couponId)) !== undefined,
     log,
     hooks: metrics.heal,
   });

@@ -30,6 +30,7 @@ describe('command line', () => {
     expect(await usageError(['dlt', 'replay', '--reason', 'NOPE'])).toMatch(/Allowed choices/);
     expect(await usageError(['dlt', 'replay', '--limit', '0'])).toMatch(/>= 1/);
     expect(await usageError(['reconcile', '--grace-ms', '1.5'])).toMatch(/>= 0/);
+    expect(await usageError(['reconcile', '--max-repairs', '0'])).toMatch(/>= 1/);
     expect(await usageError(['rewarm'])).toMatch(/required option '--coupon <id>'/);
   });
 

@@ -1,6 +1,6 @@
 import { DLT_REASONS, type DltReason, parseId } from '@coupon/contracts';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { DEFAULT_GRACE_MS } from './defaults.js';
+import { DEFAULT_GRACE_MS, DEFAULT_MAX_REPAIRS } from './defaults.js';
 import type { Io, OpsDeps } from './deps.js';
 
 // Subcommands load their modules (database driver, Kafka, Redis) only when they run, so that a
@@ -88,14 +88,26 @@ export function buildProgram(io: Io, run: Runner): Command {
       count(0),
       DEFAULT_GRACE_MS,
     )
+    .option(
+      '--max-repairs <n>',
+      'republished events plus adopted rows per coupon; the rest waits for the next run',
+      count(1),
+      DEFAULT_MAX_REPAIRS,
+    )
     .option('--json', 'print JSON instead of a table')
-    .action((o: { coupon?: number[]; repair?: boolean; graceMs: number; json?: boolean }) =>
-      run(async (deps) => {
-        const { printReconcile, reconcile } = await import('./reconcile.js');
-        const r = await reconcile(deps, { couponIds: o.coupon, repair: o.repair, graceMs: o.graceMs });
-        printReconcile(deps.io, r, o.json ?? false);
-        return r.exitCode;
-      }),
+    .action(
+      (o: { coupon?: number[]; repair?: boolean; graceMs: number; maxRepairs: number; json?: boolean }) =>
+        run(async (deps) => {
+          const { printReconcile, reconcile } = await import('./reconcile.js');
+          const r = await reconcile(deps, {
+            couponIds: o.coupon,
+            repair: o.repair,
+            graceMs: o.graceMs,
+            maxRepairs: o.maxRepairs,
+          });
+          printReconcile(deps.io, r, o.json ?? false);
+          return r.exitCode;
+        }),
     );
 
   program

@@ -27,9 +27,3 @@ export function progress(io: Io, total: number, label: string): Progress {
   bar.start(total, 0);
   return { advance: (n) => bar.increment(n), stop: () => bar.stop() };
 }
-
-export function shorten(ids: readonly number[], max = 10): string {
-  if (ids.length === 0) return '-';
-  const head = ids.slice(0, max).join(',');
-  return ids.length > max ? `${head} (+${ids.length - max} more)` : head;
-}

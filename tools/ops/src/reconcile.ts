@@ -1,42 +1,25 @@
-import { randomUUID } from 'node:crypto';
-import { COUPON_ISSUED_VERSION, type CouponIssuedEvent, encodeIssuedEvent, parseId } from '@coupon/contracts';
-import { findCoupons, issuedUserIds, refusedUserIds } from '@coupon/db';
-import { adoptRows, gateSnapshot } from '@coupon/gate';
+import { parseId } from '@coupon/contracts';
+import { findCoupons } from '@coupon/db';
+import { type CouponReconcile, reconcileCoupon } from '@coupon/gate';
 import type { Redis } from 'ioredis';
 import type { Producer } from 'kafkajs';
-import { DEFAULT_GRACE_MS } from './defaults.js';
+import { DEFAULT_GRACE_MS, DEFAULT_MAX_REPAIRS } from './defaults.js';
 import { connectProducer, type Io, type OpsDeps } from './deps.js';
-import { line, shorten, table } from './output.js';
-import { ageMissing, restartGrace } from './reconcile-redis.js';
+import { line, table } from './output.js';
 
 export interface ReconcileOptions {
   /** Default: every coupon that has a gate in Redis (a coupon without one is rewarm's business). */
   couponIds?: number[];
   repair?: boolean;
   graceMs?: number;
+  /** Republished events plus adopted rows per coupon; the rest waits for the next run. */
+  maxRepairs?: number;
 }
 
-export interface CouponReport {
-  couponId: number;
-  status: 'ok' | 'drift' | 'repaired' | 'no gate (run rewarm)' | 'not in database';
-  quantity: number;
-  remaining: number;
-  admitted: number;
-  rows: number;
-  /** Admitted in Redis, no row, for longer than the grace period. */
-  missing: number[];
-  /** Admitted, no row yet, still within the grace period: not drift. */
-  pending: number[];
-  /** A row in MySQL, not in Redis's admitted set. */
-  notAdmitted: number[];
-  /**
-   * Admitted, no row, because MySQL's quantity guard refused it (the gate over-admitted; DLT reason
-   * OVER_QUANTITY). Final: not drift, never re-published.
-   */
-  refused: number[];
-  /** remaining − (quantity − admitted): above 0 the gate could over-issue, below 0 it under-issues. */
-  stockDelta: number;
-}
+/** The rule's report (@coupon/gate reconcileCoupon), or a coupon the database does not know. */
+export type CouponReport =
+  | CouponReconcile
+  | (Omit<CouponReconcile, 'status'> & { status: 'not in database' });
 
 export interface ReconcileResult {
   coupons: CouponReport[];
@@ -44,100 +27,76 @@ export interface ReconcileResult {
   exitCode: 0 | 1;
 }
 
+/** How long a run waits for the reconcile lock of a coupon that an issuer is working. */
+const LOCK_WAIT_MS = 30_000;
+
+/**
+ * `coupon-ops reconcile`: the issuers' rule (@coupon/gate reconcileCoupon) run by hand, always in
+ * full (no quick skip), each coupon under the same lock as the issuers' automatic reconcile.
+ */
 export async function reconcile(deps: OpsDeps, opts: ReconcileOptions = {}): Promise<ReconcileResult> {
   const ids =
     opts.couponIds && opts.couponIds.length > 0
       ? [...new Set(opts.couponIds)]
       : await couponsWithGate(deps.redis);
-  const known = new Map((await findCoupons(deps.pool, ids)).map((c) => [c.id, c]));
-  const producer = opts.repair ? await connectProducer(deps.kafka) : undefined;
+  const known = new Set((await findCoupons(deps.pool, ids)).map((c) => c.id));
+  let producer: Promise<Producer> | undefined;
   const coupons: CouponReport[] = [];
   try {
+    const rule = {
+      redis: deps.redis,
+      pool: deps.pool,
+      kafka: deps.kafka,
+      topics: deps.topics,
+      signal: deps.signal,
+      admin: async () => deps.admin,
+      producer: () => {
+        producer ??= connectProducer(deps.kafka);
+        return producer;
+      },
+    };
     for (const id of ids.sort((a, b) => a - b)) {
       if (deps.signal?.aborted) throw new Error('interrupted');
+      if (!known.has(id)) {
+        coupons.push(notInDatabase(id));
+        continue;
+      }
       coupons.push(
-        known.has(id) ? await reconcileOne(deps, id, opts, producer) : empty(id, 'not in database'),
+        await reconcileCoupon(rule, id, {
+          repair: opts.repair ?? false,
+          graceMs: opts.graceMs ?? DEFAULT_GRACE_MS,
+          maxRepairs: opts.maxRepairs ?? DEFAULT_MAX_REPAIRS,
+          lockWaitMs: LOCK_WAIT_MS,
+        }),
       );
     }
   } finally {
-    await producer?.disconnect().catch(() => undefined);
+    if (producer) await (await producer.catch(() => undefined))?.disconnect().catch(() => undefined);
   }
   const unrepaired = coupons.some((c) => c.status !== 'ok' && c.status !== 'repaired');
   return { coupons, exitCode: unrepaired ? 1 : 0 };
 }
 
-async function reconcileOne(
-  deps: OpsDeps,
-  couponId: number,
-  opts: ReconcileOptions,
-  producer?: Producer,
-): Promise<CouponReport> {
-  // Redis first, then MySQL: a user admitted and persisted in between shows as a row not admitted,
-  // which adoptRows treats as a no-op (SADD of a member), never as a missing event.
-  const gate = await gateSnapshot(deps.redis, couponId);
-  if (!gate) return empty(couponId, 'no gate (run rewarm)');
-  const [rows, refusedAll] = await Promise.all([
-    issuedUserIds(deps.pool, couponId),
-    refusedUserIds(deps.pool, couponId),
-  ]);
-  const admitted = new Set(gate.admitted);
-  const persisted = new Set(rows);
-  const refusedSet = new Set(refusedAll);
-  const refused = gate.admitted.filter((u) => !persisted.has(u) && refusedSet.has(u));
-  const missingAll = gate.admitted.filter((u) => !persisted.has(u) && !refusedSet.has(u));
-  const notAdmitted = rows.filter((u) => !admitted.has(u));
-  const { overdue, pending } = await ageMissing(
-    deps.redis,
+function notInDatabase(couponId: number): CouponReport {
+  return {
     couponId,
-    missingAll,
-    opts.graceMs ?? DEFAULT_GRACE_MS,
-  );
-  const stockDelta = gate.remaining - Math.max(0, gate.quantity - admitted.size);
-  const report: CouponReport = {
-    couponId,
-    status: 'ok',
-    quantity: gate.quantity,
-    remaining: gate.remaining,
-    admitted: admitted.size,
-    rows: persisted.size,
-    missing: overdue,
-    pending,
-    notAdmitted,
-    refused,
-    stockDelta,
+    status: 'not in database',
+    checked: 'full',
+    quantity: 0,
+    remaining: 0,
+    admitted: 0,
+    rows: 0,
+    missing: 0,
+    pending: 0,
+    inFlight: 0,
+    notAdmitted: 0,
+    refused: 0,
+    stockDelta: 0,
+    oldestMs: 0,
+    republished: 0,
+    adopted: 0,
+    samples: { missing: [], notAdmitted: [], refused: [] },
   };
-  if (overdue.length === 0 && notAdmitted.length === 0 && stockDelta === 0) return report;
-  report.status = 'drift';
-  if (!producer) return report;
-
-  if (notAdmitted.length > 0 || stockDelta > 0) await adoptRows(deps.redis, couponId, notAdmitted);
-  await republish(producer, deps.topics.issued, couponId, overdue);
-  await restartGrace(deps.redis, couponId, overdue);
-  if (stockDelta >= 0) report.status = 'repaired';
-  return report;
-}
-
-/** New events for admitted users without a row: a new eventId, issued now, requestId 'reconcile'. */
-async function republish(
-  producer: Producer,
-  topic: string,
-  couponId: number,
-  users: readonly number[],
-): Promise<void> {
-  for (let i = 0; i < users.length; i += 1_000) {
-    const messages = users.slice(i, i + 1_000).map((userId) => {
-      const e: CouponIssuedEvent = {
-        v: COUPON_ISSUED_VERSION,
-        eventId: randomUUID(),
-        couponId,
-        userId,
-        issuedAt: Date.now(),
-        requestId: 'reconcile',
-      };
-      return encodeIssuedEvent(e);
-    });
-    await producer.send({ topic, acks: -1, messages });
-  }
 }
 
 async function couponsWithGate(redis: Redis): Promise<number[]> {
@@ -153,22 +112,7 @@ async function couponsWithGate(redis: Redis): Promise<number[]> {
   return ids;
 }
 
-function empty(couponId: number, status: CouponReport['status']): CouponReport {
-  return {
-    couponId,
-    status,
-    quantity: 0,
-    remaining: 0,
-    admitted: 0,
-    rows: 0,
-    missing: [],
-    pending: [],
-    notAdmitted: [],
-    refused: [],
-    stockDelta: 0,
-  };
-}
-
+/** Counts per coupon, with a sample of ids (at most ten of each kind) where there are any. */
 export function printReconcile(io: Io, r: ReconcileResult, json: boolean): void {
   if (json) {
     line(io.out, JSON.stringify(r.coupons, null, 2));
@@ -183,9 +127,12 @@ export function printReconcile(io: Io, r: ReconcileResult, json: boolean): void 
     'rows',
     'missing',
     'in grace',
+    'in flight',
     'not admitted',
     'refused',
     'stock Δ',
+    'republished',
+    'adopted',
   ];
   const rows = r.coupons.map((c) => [
     c.couponId,
@@ -194,11 +141,14 @@ export function printReconcile(io: Io, r: ReconcileResult, json: boolean): void 
     c.remaining,
     c.admitted,
     c.rows,
-    shorten(c.missing),
-    c.pending.length,
-    shorten(c.notAdmitted),
-    shorten(c.refused),
+    counted(c.missing, c.samples.missing),
+    c.pending,
+    c.inFlight,
+    counted(c.notAdmitted, c.samples.notAdmitted),
+    counted(c.refused, c.samples.refused),
     c.stockDelta,
+    c.republished,
+    c.adopted,
   ]);
   line(io.out, table(head, rows));
   const drift = r.coupons.filter((c) => c.status !== 'ok');
@@ -206,4 +156,10 @@ export function printReconcile(io: Io, r: ReconcileResult, json: boolean): void 
     io.out,
     `${r.coupons.length} coupon(s), ${drift.length} with drift, ${r.exitCode === 0 ? 'nothing left to repair' : 'drift left unrepaired'}`,
   );
+}
+
+/** "3: 11,12,13", or "250: 11,12,… (+240 more)": a count and its sample. */
+function counted(n: number, sample: readonly number[]): string {
+  if (n === 0) return '0';
+  return `${n}: ${sample.join(',')}${n > sample.length ? ` (+${n - sample.length} more)` : ''}`;
 }
