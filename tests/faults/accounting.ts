@@ -169,8 +169,8 @@ export async function settle(
       const before = repair.coupons.find((r) => r.couponId === c.id);
       if (before && before.status !== 'ok')
         v.push(
-          `reconcile --repair after the automatic settle: ${before.status}, missing ${before.missing.length}, ` +
-            `row not admitted ${before.notAdmitted.length}, stock Δ ${before.stockDelta}`,
+          `reconcile --repair after the automatic settle: ${before.status}, missing ${before.missing}, ` +
+            `row not admitted ${before.notAdmitted}, stock Δ ${before.stockDelta}`,
         );
       const report = final.coupons.find((r) => r.couponId === c.id);
       if (report?.status !== 'ok') v.push(`I4: reconcile after repair reports ${report?.status}`);

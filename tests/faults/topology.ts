@@ -1,3 +1,4 @@
+import { producerHorizonMs, producerTiming } from '@coupon/kit';
 import { ADMIN_TOKEN, Admin, INTERNAL_TOKEN, infra } from '../integration/harness.js';
 import { FaultProxy } from '../integration/proxy.js';
 import { ProcessGroup, type ServiceProcess } from './processes.js';
@@ -14,11 +15,10 @@ export interface Deps {
 }
 
 /**
- * The automatic reconcile's grace in the fault topologies: the issuer's producer horizon with the
- * default delivery timeout (5 s: kafkajs's 6 retries of a 2.5 s request plus their back-off, about
- * 20 s) and a margin.
+ * The automatic reconcile's grace in the fault topologies: the issuer's producer horizon with its
+ * default delivery timeout (@coupon/kit, what the heal waits too) plus a margin for a busy machine.
  */
-export const RECONCILE_GRACE_MS = 25_000;
+export const RECONCILE_GRACE_MS = producerHorizonMs(producerTiming()) + 3_000;
 
 /** Test defaults: short budgets so faults show within seconds, quiet enough logs for 2 cores. */
 const DEFAULTS: Record<'gateway' | 'issuer' | 'persister', Record<string, string>> = {
