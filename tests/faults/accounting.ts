@@ -30,10 +30,19 @@ export interface CouponAccount {
   notes: string[];
 }
 
-/** The ops command's functions on a topology's dependencies, output discarded. */
+/**
+ * The ops command's functions on a topology's dependencies, output discarded. Three attempts: on a
+ * loaded machine a connection's first ready can take longer than createDeps's 5 s.
+ */
 export async function opsDeps(deps: Deps): Promise<OwnedDeps> {
   const sink = new PassThrough().resume();
-  return createDeps(opsEnv.parse({ ...deps, LOG_LEVEL: 'silent' }), { out: sink, err: sink });
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await createDeps(opsEnv.parse({ ...deps, LOG_LEVEL: 'silent' }), { out: sink, err: sink });
+    } catch (err) {
+      if (attempt >= 3) throw err;
+    }
+  }
 }
 
 async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {

@@ -38,6 +38,31 @@ export async function deleteGates(topo: Topology, couponIds: readonly number[]):
   }
 }
 
+/**
+ * Waits until every coupon's gate is back (the issuer's heal: its wait for the producer's horizon,
+ * then the rebuild); seconds it took. The requests of the load trigger the heal.
+ */
+export async function gatesBack(
+  topo: Topology,
+  couponIds: readonly number[],
+  timeoutMs = 120_000,
+): Promise<number> {
+  const ops = await opsDeps(topo.deps);
+  const t0 = Date.now();
+  try {
+    for (const id of couponIds) {
+      while (!(await ops.gate.state(id).catch(() => undefined))) {
+        if (Date.now() - t0 > timeoutMs)
+          throw new Error(`gate of coupon ${id} not rebuilt in ${timeoutMs} ms`);
+        await sleep(200);
+      }
+    }
+    return (Date.now() - t0) / 1_000;
+  } finally {
+    await ops.close();
+  }
+}
+
 /** How long after the first fault the gates are deleted (the issue's trial: 0.7 s). */
 const GATE_LOSS_AFTER_MS = 700;
 
@@ -48,6 +73,8 @@ export const gateLossDuringLeaderKill = (tm: Timing, cluster: PrivateKafkaCluste
     alsoAfterKill: async ({ topo }) => {
       await sleep(GATE_LOSS_AFTER_MS);
       await deleteGates(topo, topo.coupons);
+      // The broker stays down at least until the gates are healed (the heal works on two brokers).
+      await gatesBack(topo, topo.coupons);
     },
   });
 
@@ -61,13 +88,15 @@ export const gateLossDuringBrokerKill = (tm: Timing, kafka: PrivateKafka): Fault
   ...tm,
   deps: { KAFKA_BROKERS: kafka.brokers },
   build: (t) => basic(t),
-  inject: async (_s, { topo }) => {
+  inject: async (_s, { topo, load }) => {
     await kafka.kill();
     kafka.proxy.cut();
     await sleep(GATE_LOSS_AFTER_MS);
     await deleteGates(topo, topo.coupons);
     await sleep(Math.max(0, tm.outageMs - GATE_LOSS_AFTER_MS));
     await kafka.start();
+    load.mark('deps back');
+    await gatesBack(topo, topo.coupons);
   },
 });
 
@@ -85,13 +114,15 @@ export const gateLossDbHung = (tm: Timing): FaultSpec<WithProxy> => ({
     const db = { DATABASE_URL: t.databaseVia(proxy.port), DB_CONNECTION_TIMEOUT_MS: '300' };
     return { ...(await basic(t, { issuer: db, persisters: [db] })), proxy };
   },
-  inject: async (s, { topo }) => {
+  inject: async (s, { topo, load }) => {
     s.proxy.hang();
     await sleep(500);
     await deleteGates(topo, topo.coupons);
     await sleep(Math.max(0, tm.outageMs - 500));
     s.proxy.resume();
     s.proxy.cut(); // the hung connections lost bytes while hanging
+    load.mark('deps back');
+    await gatesBack(topo, topo.coupons);
   },
 });
 
