@@ -177,6 +177,15 @@ export class Gate {
   }
 
   /**
+   * Closes a live gate for a forced rebuild while the lock holds `token`: meta and stock go (the
+   * admit script answers COUPON_NOT_FOUND, the issuer 503), the admitted users stay.
+   */
+  async close(couponId: number, token: string): Promise<'closed' | 'lock lost'> {
+    const keys: LockedKeys = [...gateKeys(couponId), gateLockKey(couponId)];
+    return Number(await this.r.couponRebuildBegin(...keys, token, 'force')) === 1 ? 'closed' : 'lock lost';
+  }
+
+  /**
    * Writes a rebuilt gate while the rebuild lock holds `token`: users first, stock and meta last.
    * Returns 'loaded', 'present' (a gate exists and force is off: nothing changed) or 'lock lost'
    * (the lock expired or changed hands: the gate stays closed for the next rebuild).

@@ -1,6 +1,6 @@
 export { Gate, type GateHooks, ReplicationUnconfirmedError } from './gate.js';
 export { rangeSize, rangesFromGroup, readRanges } from './kafka-read.js';
-export { acquireGateLock, acquireLock, type GateLock } from './lock.js';
+export { acquireGateLock, acquireLock, type GateLock, keepGateLock } from './lock.js';
 export { GateLockedError, GatePresentError, type RebuildResult, rebuildGate } from './rebuild.js';
 export { adoptRows, gateSnapshot } from './snapshot.js';
 export {

@@ -5,13 +5,15 @@ import {
   readHeader,
   type TopicNames,
 } from '@coupon/contracts';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type DbPool, findCoupon, issuedUserIds } from '@coupon/db';
+import { producerHorizonMs, producerTiming } from '@coupon/kit';
 import type { Redis } from 'ioredis';
 import type { Admin, Kafka } from 'kafkajs';
 import { countAdmitted } from './admitted.js';
 import type { Gate } from './gate.js';
 import { type Range, rangesFromGroup, readRanges } from './kafka-read.js';
-import { acquireGateLock } from './lock.js';
+import { acquireGateLock, keepGateLock } from './lock.js';
 import { gateSnapshot } from './snapshot.js';
 
 export interface RebuildDeps {
@@ -29,9 +31,17 @@ export interface RebuildOptions {
   couponId: number;
   /** Compute only; change nothing (takes no lock). */
   dryRun?: boolean;
-  /** Rebuild although a gate is present (its admitted users are kept). */
+  /**
+   * Rebuild although a gate is present: it is closed first (the coupon answers 503 meanwhile), and
+   * its admitted users, read after closeWaitMs, are kept.
+   */
   force?: boolean;
-  /** How long the rebuild lock lives if its holder dies; the rebuild must finish within it. */
+  /**
+   * With force on a present gate: wait this long after closing it before reading anything, so every
+   * send of an admission taken before the close has ended (default: DEFAULT_CLOSE_WAIT_MS).
+   */
+  closeWaitMs?: number;
+  /** How long the rebuild lock lives if its holder dies; it is renewed every third of it while the rebuild works. */
   lockTtlMs?: number;
 }
 
@@ -76,8 +86,11 @@ export class GatePresentError extends Error {
  */
 const SLOTLESS_DLT_REASONS: ReadonlySet<string> = new Set<DltReason>(['OVER_QUANTITY']);
 
-/** The default lock TTL: far longer than a rebuild takes (a few seconds of Kafka reads). */
+/** The default lock TTL: how long a crashed holder blocks the next rebuild (a live one renews it). */
 export const GATE_LOCK_TTL_MS = 60_000;
+
+/** A forced rebuild's wait after closing the gate: the horizon of the issuer's default producer settings, plus a margin. */
+export const DEFAULT_CLOSE_WAIT_MS = producerHorizonMs(producerTiming()) + 1_000;
 
 /**
  * Rebuilds a coupon's lost gate under its lock (the one implementation, used by the issuer's
@@ -85,8 +98,10 @@ export const GATE_LOCK_TTL_MS = 60_000;
  * The persister's committed offsets are read before the rows: an event committed in between is
  * then in the rows, and one not yet committed is in the range read afterwards, so none is missed.
  * While the gate is missing the admit script answers COUPON_NOT_FOUND, so nobody is admitted meanwhile.
- * Events still being produced when the gate was lost must have settled (the producer's delivery
- * timeout) before this runs, or they are missed: the issuer waits for that; an operator should too.
+ * Events still being produced when the gate was lost must have settled (the producer's horizon,
+ * @coupon/kit producerHorizonMs) before this runs, or they are missed: the issuer waits for that; an
+ * operator should too. A forced rebuild of a live gate closes it and waits the horizon itself.
+ * The lock is renewed while the rebuild works; a renewal that finds it lost aborts the rebuild.
  */
 export async function rebuildGate(deps: RebuildDeps, opts: RebuildOptions): Promise<RebuildResult> {
   const { couponId } = opts;
@@ -96,8 +111,11 @@ export async function rebuildGate(deps: RebuildDeps, opts: RebuildOptions): Prom
     ? undefined
     : await acquireGateLock(deps.redis, couponId, opts.lockTtlMs ?? GATE_LOCK_TTL_MS);
   if (!opts.dryRun && !lock) throw new GateLockedError(couponId);
+  const kept = lock ? keepGateLock(lock) : undefined;
+  const signals = [deps.signal, kept?.signal].filter((x): x is AbortSignal => x !== undefined);
+  const signal = signals.length > 0 ? AbortSignal.any(signals) : undefined;
   try {
-    const current = await gateSnapshot(deps.redis, couponId);
+    let current = await gateSnapshot(deps.redis, couponId);
     if (current && !opts.force) {
       throw new GatePresentError(
         couponId,
@@ -105,11 +123,19 @@ export async function rebuildGate(deps: RebuildDeps, opts: RebuildOptions): Prom
           'rewarm rebuilds a lost gate: use reconcile for drift, or --force to rebuild keeping its users',
       );
     }
+    if (current && lock) {
+      // Forced on a live gate: close it (no admission from now on), let every send of the admissions
+      // taken until now end, then keep the users it holds after the close.
+      if ((await deps.gate.close(couponId, lock.token)) !== 'closed') throw lockLost(couponId);
+      await sleep(opts.closeWaitMs ?? DEFAULT_CLOSE_WAIT_MS, undefined, { signal });
+      current = { ...current, admitted: await deps.gate.admittedUsers(couponId) };
+    }
+    const readDeps = { ...deps, signal };
     const inFlightRanges = await rangesFromGroup(deps.admin, deps.topics.issued, deps.topics.persisterGroup);
     const rows = await issuedUserIds(deps.pool, couponId);
-    const inFlight = await usersIn(deps, deps.topics.issued, inFlightRanges, couponId);
+    const inFlight = await usersIn(readDeps, deps.topics.issued, inFlightRanges, couponId);
     const dltRanges = await rangesFromGroup(deps.admin, deps.topics.issuedDlt, undefined);
-    const inDlt = await usersIn(deps, deps.topics.issuedDlt, dltRanges, couponId);
+    const inDlt = await usersIn(readDeps, deps.topics.issuedDlt, dltRanges, couponId);
     const count = countAdmitted({
       quantity: coupon.quantity,
       rows,
@@ -118,10 +144,10 @@ export async function rebuildGate(deps: RebuildDeps, opts: RebuildOptions): Prom
       kept: current?.admitted,
     });
     if (lock) {
-      const done = await deps.gate.rebuild(coupon, count.admitted, lock.token, opts.force);
+      signal?.throwIfAborted();
+      const done = await deps.gate.rebuild(coupon, count.admitted, lock.token);
       if (done === 'present') throw new GatePresentError(couponId);
-      if (done === 'lock lost')
-        throw new Error(`coupon ${couponId}: rebuild lock expired before the gate was loaded`);
+      if (done === 'lock lost') throw lockLost(couponId);
     }
     const { admitted: _users, ...figures } = count;
     return {
@@ -131,9 +157,18 @@ export async function rebuildGate(deps: RebuildDeps, opts: RebuildOptions): Prom
       ...figures,
       admitted: count.admitted.length,
     };
+  } catch (err) {
+    // A renewal that found the lock lost aborted the work: say so rather than "aborted".
+    if (kept?.signal.aborted) throw lockLost(couponId);
+    throw err;
   } finally {
+    kept?.stop();
     await lock?.release().catch(() => false);
   }
+}
+
+function lockLost(couponId: number): Error {
+  return new Error(`coupon ${couponId}: rebuild lock lost before the gate was loaded`);
 }
 
 async function usersIn(

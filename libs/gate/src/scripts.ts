@@ -58,11 +58,17 @@ return 1
 // BEGIN closes the gate (meta gone: the admit script answers COUPON_NOT_FOUND) and empties its users,
 // ADD_USERS fills them in chunks, OPEN sets stock and meta last, so nobody is admitted against a
 // half-loaded set. Without `force` BEGIN refuses a gate that exists (someone rebuilt it meanwhile).
+// With `force` it closes a live gate but keeps its users (the admissions made until that instant):
+// a forced rebuild closes first, waits the producer horizon, then reads them.
 // BEGIN returns 1, 0 when a gate exists, -1 when the lock is not ours; ADD_USERS and OPEN 1 or -1.
 // KEYS: meta, stock, users, lock.
 export const REBUILD_BEGIN = `
 if redis.call('GET', KEYS[4]) ~= ARGV[1] then return -1 end
-if ARGV[2] ~= 'force' and redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+if ARGV[2] == 'force' then
+  redis.call('DEL', KEYS[1], KEYS[2])
+  return 1
+end
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
 return 1
 `;
@@ -73,10 +79,12 @@ for i = 2, #ARGV do redis.call('SADD', KEYS[3], ARGV[i]) end
 return 1
 `;
 
-// ARGV: token, quantity, opensAt, closesAt, remaining.
+// ARGV: token, quantity, opensAt, closesAt, remaining. Stock never above quantity − |users|
+// (users a forced BEGIN kept count even if the caller's list missed them).
 export const REBUILD_OPEN = `
 if redis.call('GET', KEYS[4]) ~= ARGV[1] then return -1 end
-redis.call('SET', KEYS[2], ARGV[5])
+local most = math.max(0, tonumber(ARGV[2]) - redis.call('SCARD', KEYS[3]))
+redis.call('SET', KEYS[2], math.min(tonumber(ARGV[5]), most))
 redis.call('HSET', KEYS[1], 'quantity', ARGV[2], 'opensAt', ARGV[3], 'closesAt', ARGV[4])
 return 1
 `;
@@ -150,5 +158,12 @@ return claimed
 // holder is not ours to delete).
 export const UNLOCK = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;
+
+// Extends a lock's life only if it still holds our token (compare-and-PEXPIRE): a holder that lost
+// its lock must not prolong the next holder's. ARGV: token, ttl in ms. Returns 1, or 0 when not ours.
+export const RENEW = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0
 `;

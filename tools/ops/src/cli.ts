@@ -117,11 +117,20 @@ export function buildProgram(io: Io, run: Runner): Command {
     )
     .requiredOption('--coupon <id>', 'the coupon', couponId)
     .option('--dry-run', 'compute and print, change nothing')
-    .option('--force', 'rebuild although a gate is present (its users are kept)')
-    .action((o: { coupon: number; dryRun?: boolean; force?: boolean }) =>
+    .option(
+      '--force',
+      'rebuild although a gate is present: it is closed first (the coupon answers 503), its users are kept',
+    )
+    .option(
+      '--close-wait-ms <ms>',
+      "with --force on a live gate: wait this long after closing it (default: the issuer's producer horizon + 1 s)",
+      count(0),
+    )
+    .action((o: { coupon: number; dryRun?: boolean; force?: boolean; closeWaitMs?: number }) =>
       run(async (deps) => {
         const { printRewarm, rewarm } = await import('./rewarm.js');
-        printRewarm(deps.io, await rewarm(deps, { couponId: o.coupon, dryRun: o.dryRun, force: o.force }));
+        const opts = { couponId: o.coupon, dryRun: o.dryRun, force: o.force, closeWaitMs: o.closeWaitMs };
+        printRewarm(deps.io, await rewarm(deps, opts));
         return 0;
       }),
     );
