@@ -48,6 +48,19 @@ const variables = z.object({
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(5),
   /** HikariCP connectionTimeout for that pool. */
   DB_CONNECTION_TIMEOUT_MS: z.coerce.number().int().min(10).default(1_000),
+  /**
+   * How often the automatic reconcile runs a round (ms): every coupon served within
+   * RECONCILE_ACTIVE_HOURS is compared, under its lock, one instance at a time. 0: off.
+   */
+  RECONCILE_INTERVAL_MS: z.coerce.number().int().min(0).default(10_000),
+  /**
+   * An admitted user with no row, no refusal and no event in flight is republished only this long
+   * after a round first saw the admission. Must exceed how long an admitted event can still land in
+   * Kafka (the producer's retries included) plus the persister's lag.
+   */
+  RECONCILE_GRACE_MS: z.coerce.number().int().min(0).default(60_000),
+  /** Coupons any issuer served within this many hours are reconciled; older ones are left alone. */
+  RECONCILE_ACTIVE_HOURS: z.coerce.number().positive().default(6),
   /** Apply database migrations at start (under a named lock). */
   MIGRATE_ON_START: boolish.default(true),
 });

@@ -39,6 +39,8 @@ export interface IssueDeps {
   healer: GateHealer;
   /** Refuse new admissions while the batch in flight has waited this long for the broker. */
   stallMs?: number;
+  /** Told (in memory) each coupon whose gate took a request: the automatic reconcile works those. */
+  served?(couponId: number): void;
   /** The database lookup behind a lost gate; tests pass a fake. Defaults to @coupon/db's findCoupon. */
   findCoupon?: typeof findCoupon;
 }
@@ -67,6 +69,11 @@ export class IssueService {
       .catch((err: unknown) => reqs.map(() => err as Error));
     if (pass === 'probe' && !outcomes.some((o) => o === 'ISSUED')) this.guard.probeUnused();
     if (this.deps.healer.active) this.reportGates(reqs, outcomes);
+    if (this.deps.served)
+      outcomes.forEach((o, i) => {
+        // An error may hide an admission (the script ran, the reply was lost): worth a look too.
+        if (o !== 'COUPON_NOT_FOUND') this.deps.served?.((reqs[i] as IssueRequest).couponId);
+      });
     const results = await Promise.all(
       reqs.map(async (req, i): Promise<IssueResponse | AppError> => {
         const outcome = outcomes[i];

@@ -4,6 +4,7 @@ import {
   BATCH_SIZE_BUCKETS,
   Counter,
   createPoolMetrics,
+  Gauge,
   createRegistry,
   Histogram,
   LATENCY_BUCKETS,
@@ -11,6 +12,7 @@ import {
   type Registry,
 } from '@coupon/kit';
 import type { HealHooks } from './heal.js';
+import type { ReconcileHooks } from './reconciler.js';
 import { type BatchHooks, isDefiniteFailure } from './producer.js';
 
 export interface IssuerMetrics {
@@ -23,6 +25,8 @@ export interface IssuerMetrics {
   gate: Required<GateHooks>;
   /** GateHealer hooks. */
   heal: Required<HealHooks>;
+  /** Reconciler hooks. */
+  reconcile: Required<ReconcileHooks>;
 }
 
 export function createIssuerMetrics(registry: Registry = createRegistry('issuer')): IssuerMetrics {
@@ -95,8 +99,11 @@ export function createIssuerMetrics(registry: Registry = createRegistry('issuer'
   rebuilt.inc(0);
   rebuildFailed.inc(0);
 
+  const reconcile = reconcileMetrics(registry);
+
   return {
     registry,
+    reconcile,
     pool: createPoolMetrics(registry),
     producer: {
       onBatch(size, ms, ok, err) {
@@ -123,6 +130,56 @@ export function createIssuerMetrics(registry: Registry = createRegistry('issuer'
       onRebuild(ok) {
         (ok ? rebuilt : rebuildFailed).inc();
       },
+    },
+  };
+}
+
+/** The automatic reconcile's figures: what is still ambiguous, how old, and what it repaired. */
+function reconcileMetrics(registry: Registry): Required<ReconcileHooks> {
+  let oldestSince: number | undefined;
+  const ambiguous = new Gauge({
+    name: 'coupon_reconcile_ambiguous_admissions',
+    help:
+      'Admitted users with neither a row nor a refusal, as the last reconcile round of this issuer saw ' +
+      'them (in grace, in flight or missing), summed over the active coupons.',
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'coupon_reconcile_oldest_ambiguous_seconds',
+    help:
+      'Age of the oldest of those admissions (since a round first saw it), now: it keeps growing while ' +
+      'rounds cannot run. 0 when there is none.',
+    registers: [registry],
+    collect() {
+      this.set(oldestSince === undefined ? 0 : (Date.now() - oldestSince) / 1_000);
+    },
+  });
+  const repaired = new Counter({
+    name: 'coupon_reconcile_repaired_total',
+    help:
+      'Repairs of the automatic reconcile: action="republished" (a new event for an admitted user ' +
+      'without row, refusal or event in flight after the grace), action="adopted" (a row added to the admitted set).',
+    labelNames: ['action'] as const,
+    registers: [registry],
+  });
+  const rounds = new Counter({
+    name: 'coupon_reconcile_rounds_total',
+    help: 'Reconcile rounds by result: ok, or skipped (Redis, MySQL or Kafka did not answer; nothing republished).',
+    labelNames: ['result'] as const,
+    registers: [registry],
+  });
+  for (const a of ['republished', 'adopted']) repaired.labels(a).inc(0);
+  for (const r of ['ok', 'skipped']) rounds.labels(r).inc(0);
+  return {
+    onRound(n, since) {
+      ambiguous.set(n);
+      oldestSince = since;
+    },
+    onRepaired(action, n) {
+      repaired.labels(action).inc(n);
+    },
+    onRoundResult(result) {
+      rounds.labels(result).inc();
     },
   };
 }

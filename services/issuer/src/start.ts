@@ -22,6 +22,7 @@ import { GateHealer } from './heal.js';
 import { IssueService } from './issue.js';
 import { createIssuerMetrics } from './metrics.js';
 import { BatchingProducer } from './producer.js';
+import { Reconciler } from './reconciler.js';
 
 /** Beyond the horizon before a heal reads the topics: clock skew between issuers and the gate script's own time. */
 const HEAL_MARGIN_MS = 1_000;
@@ -29,6 +30,8 @@ const HEAL_MARGIN_MS = 1_000;
 export interface RunningIssuer {
   port: number;
   gate: Gate;
+  /** The automatic reconcile (its rounds run on their own every RECONCILE_INTERVAL_MS; tests may call round()). */
+  reconciler: Reconciler;
   shutdown: Shutdown;
   stop(): Promise<void>;
 }
@@ -134,7 +137,27 @@ export async function startIssuer(
     log,
     hooks: metrics.heal,
   });
-  const issues = new IssueService({ gate, producer, pool, log, healer, stallMs: env.PRODUCER_STALL_MS });
+  const reconciler = new Reconciler({
+    redis,
+    pool,
+    kafka,
+    topics,
+    log,
+    intervalMs: env.RECONCILE_INTERVAL_MS,
+    // TODO(lead): check RECONCILE_GRACE_MS against the producer's horizon (the heal work's export).
+    graceMs: env.RECONCILE_GRACE_MS,
+    activeHours: env.RECONCILE_ACTIVE_HOURS,
+    hooks: metrics.reconcile,
+  });
+  const issues = new IssueService({
+    gate,
+    producer,
+    pool,
+    log,
+    healer,
+    stallMs: env.PRODUCER_STALL_MS,
+    served: (couponId) => reconciler.served(couponId),
+  });
   const shutdown = new Shutdown(log, env.SHUTDOWN_TIMEOUT_MS);
 
   const app = createApp({
@@ -151,13 +174,15 @@ export async function startIssuer(
   const server = await listen(app, env.PORT, env.HOST);
   const port = (server.address() as AddressInfo).port;
   log.info({ port, host: env.HOST }, 'issuer listening');
+  reconciler.start();
 
   shutdown
     .add('drain http', () => closeServer(server))
     .add('stop gate healing', () => healer.stop())
+    .add('stop reconcile', () => reconciler.stop())
     .add('flush producer', () => producer.flush())
     .add('disconnect producer', async () => kafkaProducer?.disconnect())
     .add('close redis', () => redis.quit())
     .add('close pool', () => pool.end());
-  return { port, gate, shutdown, stop: () => shutdown.run('stop') };
+  return { port, gate, reconciler, shutdown, stop: () => shutdown.run('stop') };
 }
