@@ -31,7 +31,7 @@ export interface CouponAccount {
 }
 
 /**
- * The ops command's functions on a topology's dependencies, output discarded. Three attempts: on a
+ * The ops command's functions on a topology's dependencies, output discarded. Five attempts: on a
  * loaded machine a connection's first ready can take longer than createDeps's 5 s.
  */
 export async function opsDeps(deps: Deps): Promise<OwnedDeps> {
@@ -40,7 +40,7 @@ export async function opsDeps(deps: Deps): Promise<OwnedDeps> {
     try {
       return await createDeps(opsEnv.parse({ ...deps, LOG_LEVEL: 'silent' }), { out: sink, err: sink });
     } catch (err) {
-      if (attempt >= 3) throw err;
+      if (attempt >= 5) throw err;
     }
   }
 }
