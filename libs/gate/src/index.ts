@@ -2,7 +2,6 @@ export { Gate, type GateHooks, ReplicationUnconfirmedError } from './gate.js';
 export { rangeSize, rangesFromGroup, readRanges } from './kafka-read.js';
 export { acquireGateLock, acquireLock, type GateLock, keepGateLock } from './lock.js';
 export { GateLockedError, GatePresentError, type RebuildResult, rebuildGate } from './rebuild.js';
-export { adoptRows, gateSnapshot } from './snapshot.js';
 export {
   type CouponReconcile,
   RECONCILE_LOCK_TTL_MS,
@@ -11,3 +10,4 @@ export {
   type ReconcileStatus,
   reconcileCoupon,
 } from './reconcile.js';
+export { adoptRows, gateSnapshot } from './snapshot.js';
