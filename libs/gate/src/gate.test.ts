@@ -1,10 +1,10 @@
 import type { IssueOutcome } from '@coupon/contracts';
 import type { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { ADMIT_OUTCOMES, Gate, ReplicationUnconfirmedError } from './gate.js';
+import { ADMIT_OUTCOMES, Gate, GateBusyError, ReplicationUnconfirmedError } from './gate.js';
 
 /** A Redis whose pipeline records its commands and answers with canned replies (RESP3: numbers). */
-function fakeRedis(replies: Array<[Error | null, unknown]>) {
+function fakeRedis(replies: Array<[Error | null, unknown]>, delayMs = 0) {
   const sent: string[] = [];
   const pipe = {
     couponAdmitMany(...args: unknown[]) {
@@ -15,7 +15,10 @@ function fakeRedis(replies: Array<[Error | null, unknown]>) {
       sent.push(`wait ${n} ${ms}`);
       return pipe;
     },
-    exec: async () => replies,
+    exec: async () => {
+      await new Promise((r) => setTimeout(r, delayMs));
+      return replies;
+    },
   };
   const redis = { defineCommand() {}, pipeline: () => pipe } as unknown as Redis;
   return { redis, sent };
@@ -67,11 +70,31 @@ describe('Gate.admitMany with WAIT', () => {
     expect(short).toBe(2);
   });
 
-  it('error: WAIT itself failing counts as unconfirmed', async () => {
+  it('error: WAIT itself failing counts as unconfirmed (the script answered: nothing was produced)', async () => {
     const { redis } = fakeRedis([codes('ISSUED', 'SOLD_OUT', 'SOLD_OUT'), [new Error('READONLY'), null]]);
     const out = await new Gate(redis, {}, { waitReplicas: 2 }).admitMany(items);
-    expect((out[0] as Error).message).toBe('READONLY');
+    expect(out[0]).toBeInstanceOf(ReplicationUnconfirmedError);
+    expect(((out[0] as Error).cause as Error).message).toBe('READONLY');
     expect(out.slice(1)).toEqual(['SOLD_OUT', 'SOLD_OUT']);
+  });
+
+  it('error: one pipeline per WAIT connection; none free → GateBusyError before anything is sent', async () => {
+    const main = fakeRedis([]);
+    const own = fakeRedis([codes('ISSUED', 'ISSUED', 'ISSUED'), [null, 1]], 50);
+    let busy = 0;
+    const gate = new Gate(
+      main.redis,
+      { onWaitBusy: (n) => (busy += n) },
+      { waitReplicas: 1, waitConnections: [own.redis] },
+    );
+    const first = gate.admitMany(items);
+    const second = await gate.admitMany(items);
+    expect(second).toEqual([expect.any(GateBusyError), expect.any(GateBusyError), expect.any(GateBusyError)]);
+    expect(busy).toBe(3);
+    expect(await first).toEqual(['ISSUED', 'ISSUED', 'ISSUED']);
+    expect(main.sent).toEqual([]); // the shared connection carries no gate pipeline
+    expect(own.sent).toEqual(['admit {coupon:5}:meta 1,2,3', 'wait 1 200']);
+    expect(await gate.admitMany(items)).toEqual(['ISSUED', 'ISSUED', 'ISSUED']); // free again
   });
 
   it('happy: off by default, no WAIT is sent (a single node)', async () => {

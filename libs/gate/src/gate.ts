@@ -44,8 +44,10 @@ export interface GateState {
 /** Metrics hooks, called synchronously on each decision (not when Redis fails: the caller answers 503 then). */
 export interface GateHooks {
   onAdmit?(outcome: IssueOutcome): void;
-  /** A batch's WAIT saw fewer replicas than asked: `admissions` admissions became ambiguous. */
+  /** A batch's WAIT saw fewer replicas than asked: `admissions` admissions were not confirmed. */
   onReplicaWaitShort?(admissions: number): void;
+  /** No WAIT connection was free: a batch of `items` requests was refused before anything was sent. */
+  onWaitBusy?(items: number): void;
 }
 
 export interface GateOptions {
@@ -55,16 +57,37 @@ export interface GateOptions {
    */
   waitReplicas?: number;
   waitTimeoutMs?: number;
+  /**
+   * With waitReplicas: the connections gate pipelines go over, one pipeline per connection at a
+   * time, so none queues behind another's blocking WAIT (a command queued there times out in the
+   * client but still runs on the server later, leaving a slot nobody produces). None free: the batch
+   * is refused with GateBusyError before anything is sent. Default: the gate's one connection.
+   */
+  waitConnections?: readonly Redis[];
 }
 
-/** An admission the primary made but no replica confirmed in time: a failover could lose it. */
+/** Every WAIT connection was busy: nothing was sent, no slot taken (a definite "try again"). */
+export class GateBusyError extends Error {
+  readonly ambiguous = false;
+  constructor() {
+    super('every gate connection is waiting for replicas');
+    this.name = 'GateBusyError';
+  }
+}
+const BUSY = new GateBusyError();
+
+/**
+ * An admission the primary made (its script answered ISSUED) but no replica confirmed in time (or
+ * WAIT itself failed): a failover could lose it. Nothing was produced for it, so the issuer releases it.
+ */
 export class ReplicationUnconfirmedError extends Error {
   readonly ambiguous = true;
   constructor(
     readonly acked: number,
     readonly wanted: number,
+    cause?: unknown,
   ) {
-    super(`admission reached ${acked} of ${wanted} replicas in time`);
+    super(`admission reached ${acked} of ${wanted} replicas in time`, { cause });
     this.name = 'ReplicationUnconfirmedError';
   }
 }
@@ -76,6 +99,8 @@ export class Gate {
   private readonly r: Redis & GateCommands;
   private readonly waitReplicas: number;
   private readonly waitTimeoutMs: number;
+  /** Free WAIT connections (waitReplicas > 0 only). */
+  private readonly free: Array<Redis & GateCommands> = [];
 
   constructor(
     redis: Redis,
@@ -91,6 +116,11 @@ export class Gate {
     this.r = redis as Redis & GateCommands;
     this.waitReplicas = opts.waitReplicas ?? 0;
     this.waitTimeoutMs = opts.waitTimeoutMs ?? 200;
+    if (this.waitReplicas > 0)
+      for (const c of opts.waitConnections ?? [redis]) {
+        if (c !== redis) c.defineCommand('couponAdmitMany', { numberOfKeys: 3, lua: ADMIT_MANY });
+        this.free.push(c as Redis & GateCommands);
+      }
   }
 
   /** One decision in one script call (no WAIT: the issuer decides through admitMany). */
@@ -105,10 +135,28 @@ export class Gate {
    * Decides many requests in one pipeline: one script call per coupon of the batch (usually one),
    * one write and one read on the Redis connection. Each script runs atomically; the items of a
    * coupon whose script failed get its Error. With waitReplicas, one WAIT closes the pipeline (same
-   * round trip); if it saw fewer replicas, every admission of the batch gets a
-   * ReplicationUnconfirmedError (ambiguous: the slot stays taken).
+   * round trip), over a WAIT connection of its own (see GateOptions.waitConnections); if it saw fewer
+   * replicas, every admission of the batch gets a ReplicationUnconfirmedError (nothing is produced
+   * for it: the issuer releases the slot).
    */
   async admitMany(
+    items: ReadonlyArray<{ couponId: number; userId: number }>,
+  ): Promise<Array<IssueOutcome | Error>> {
+    if (this.waitReplicas === 0) return this.decideMany(this.r, items);
+    const conn = this.free.pop();
+    if (!conn) {
+      this.hooks.onWaitBusy?.(items.length);
+      return items.map(() => BUSY);
+    }
+    try {
+      return await this.decideMany(conn, items);
+    } finally {
+      this.free.push(conn);
+    }
+  }
+
+  private async decideMany(
+    conn: Redis & GateCommands,
     items: ReadonlyArray<{ couponId: number; userId: number }>,
   ): Promise<Array<IssueOutcome | Error>> {
     const byCoupon = new Map<number, number[]>(); // couponId → indexes into items, in order
@@ -117,7 +165,7 @@ export class Gate {
       if (at) at.push(i);
       else byCoupon.set(it.couponId, [i]);
     });
-    const pipe = this.r.pipeline() as unknown as GatePipeline;
+    const pipe = conn.pipeline() as unknown as GatePipeline;
     for (const [couponId, at] of byCoupon)
       pipe.couponAdmitMany(...gateKeys(couponId), ...at.map((i) => (items[i] as { userId: number }).userId));
     if (this.waitReplicas > 0) pipe.wait(this.waitReplicas, this.waitTimeoutMs);
@@ -135,7 +183,11 @@ export class Gate {
     const [err, acked] = replies?.[n] ?? [new Error('no reply to WAIT'), undefined];
     const got = err ? -1 : Number(acked);
     if (got >= this.waitReplicas) return outcomes;
-    const unconfirmed = err ?? new ReplicationUnconfirmedError(Math.max(0, got), this.waitReplicas);
+    const unconfirmed = new ReplicationUnconfirmedError(
+      Math.max(0, got),
+      this.waitReplicas,
+      err ?? undefined,
+    );
     const admitted = outcomes.filter((o) => o === 'ISSUED').length;
     if (admitted > 0) this.hooks.onReplicaWaitShort?.(admitted);
     return outcomes.map((o) => (o === 'ISSUED' ? unconfirmed : o));

@@ -1,4 +1,4 @@
-export { Gate, type GateHooks, ReplicationUnconfirmedError } from './gate.js';
+export { Gate, GateBusyError, type GateHooks, ReplicationUnconfirmedError } from './gate.js';
 export { rangeSize, rangesFromGroup, readRanges } from './kafka-read.js';
 export { acquireGateLock, acquireLock, type GateLock, keepGateLock } from './lock.js';
 export { GateLockedError, GatePresentError, type RebuildResult, rebuildGate } from './rebuild.js';

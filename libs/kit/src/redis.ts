@@ -84,6 +84,9 @@ function sentinelOptions(cfg: RedisConfig): RedisOptions {
   };
 }
 
+/** ioredis's commandTimeout on every client: a reply not had by then fails the command (it may still run). */
+export const REDIS_COMMAND_TIMEOUT_MS = 2_000;
+
 /**
  * ioredis client with our defaults: bounded reconnect back-off, an error listener always attached
  * (an unhandled 'error' event would crash the process), commands fail fast while disconnected.
@@ -94,7 +97,7 @@ export function createRedis(cfg: RedisConfig, log?: Logger): Redis {
   const common: RedisOptions = {
     lazyConnect: false,
     connectTimeout: 2_000,
-    commandTimeout: 2_000,
+    commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
     maxRetriesPerRequest: failFast ? 1 : 20,
     enableOfflineQueue: !failFast,
     retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2_000),

@@ -5,6 +5,7 @@ import {
   devTokensOnlyOnLoopback,
   kafkaEnv,
   parseEnv,
+  REDIS_COMMAND_TIMEOUT_MS,
   redisEnv,
   tokenEnv,
 } from '@coupon/kit';
@@ -40,10 +41,25 @@ const variables = z.object({
    */
   REDIS_WAIT_REPLICAS: z.coerce.number().int().min(0).max(16).default(0),
   /**
-   * How long that WAIT may block (the connection, once per batch). Fewer replicas by then: every
-   * admission of the batch is ambiguous (503, slot kept, reconcile repairs), like a produce timeout.
+   * How long that WAIT may block its connection, once per batch. Fewer replicas by then: nothing of
+   * the batch is produced, its slots are released and the requests answered 503 (try again). Kept
+   * below the Redis client's command timeout with room for the scripts, or the pipeline would time
+   * out in the client while it still runs on the server.
    */
-  REDIS_WAIT_TIMEOUT_MS: z.coerce.number().int().min(1).max(10_000).default(200),
+  REDIS_WAIT_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(REDIS_COMMAND_TIMEOUT_MS / 2, {
+      message: `must stay below half the Redis command timeout (${REDIS_COMMAND_TIMEOUT_MS} ms)`,
+    })
+    .default(200),
+  /**
+   * With REDIS_WAIT_REPLICAS > 0: connections of their own for the gate pipelines, one pipeline per
+   * connection at a time so none queues behind another's WAIT; when all are waiting a batch is
+   * refused (503, nothing sent, no slot taken). Unused on a single node (one shared connection).
+   */
+  REDIS_WAIT_CONNECTIONS: z.coerce.number().int().min(1).max(64).default(8),
   /** Pool for admin and status reads (writes happen in the persister). */
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(5),
   /** HikariCP connectionTimeout for that pool. */

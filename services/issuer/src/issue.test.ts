@@ -1,11 +1,12 @@
 import { AppError, type IssueOutcome, type IssueRequest } from '@coupon/contracts';
 import type { Coupon, DbPool } from '@coupon/db';
-import { type Gate, ReplicationUnconfirmedError } from '@coupon/gate';
+import { type Gate, GateBusyError, ReplicationUnconfirmedError } from '@coupon/gate';
 import { createLogger } from '@coupon/kit';
 import type { Message } from 'kafkajs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { GateHealer } from './heal.js';
 import { CouponUnavailable, IssueService } from './issue.js';
+import { SlotReleaser } from './release.js';
 import { type BatchingProducer, DeliveryTimeoutError } from './producer.js';
 
 const log = createLogger('test', 'silent');
@@ -24,8 +25,9 @@ function service(
 ) {
   const gate = {
     admitMany: vi.fn(async (r: readonly IssueRequest[]) => (o.admit ? o.admit(r) : r.map(() => 'ISSUED'))),
-    release: vi.fn(async () => true),
+    release: vi.fn(o.release ?? (async () => true)),
   };
+  const releaser = new SlotReleaser(gate, {}, { maxQueued: 10, retryMs: 10, maxAgeMs: 60_000 });
   const producer = {
     stalledMs: 0,
     send: vi.fn(async (_m: Message): Promise<void> => undefined),
@@ -46,10 +48,11 @@ function service(
     pool: {} as DbPool,
     log,
     healer: healer as unknown as GateHealer,
+    releaser,
     stallMs: 1_000,
     findCoupon,
   });
-  return { s, gate, producer, healer, findCoupon, db };
+  return { s, gate, producer, healer, findCoupon, db, releaser };
 }
 
 /** The item is a 503 (retryable UNAVAILABLE), as the gateway will map it. */
@@ -132,7 +135,7 @@ describe('IssueService: after a failed produce', () => {
 });
 
 describe('IssueService: replication not confirmed', () => {
-  it('error: a short WAIT makes every admitted item a 503; nothing produced, nothing released', async () => {
+  it('error: a short WAIT makes every admitted item a 503; nothing produced, so each slot is released at once', async () => {
     const short = new ReplicationUnconfirmedError(0, 1);
     const { s, producer, gate } = service({ admit: () => [short, 'SOLD_OUT', short] });
     const out = await s.issueMany(reqs(3));
@@ -140,6 +143,39 @@ describe('IssueService: replication not confirmed', () => {
     expect(out[1]).toEqual({ outcome: 'SOLD_OUT' });
     expect503(out[2]);
     expect((out[0] as AppError).cause).toBe(short);
+    expect(producer.send).not.toHaveBeenCalled();
+    // released before the answer: the user's retry is admitted, not told ALREADY_ISSUED
+    expect(gate.release.mock.calls).toEqual([
+      [7, 1],
+      [7, 3],
+    ]);
+  });
+
+  it('error: a release Redis refused unsent is retried until Redis answers; one that may have run is not', async () => {
+    let redisUp = false;
+    const { s, gate, releaser } = service({
+      admit: () => [new ReplicationUnconfirmedError(0, 1)],
+      release: async () => {
+        if (!redisUp) throw new Error("Stream isn't writeable and enableOfflineQueue options is false");
+        return true;
+      },
+    });
+    expect503((await s.issueMany([req(4)]))[0]);
+    expect(releaser.pending).toBe(1);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(releaser.pending).toBe(1); // still refused: kept
+    redisUp = true;
+    await vi.waitFor(() => expect(releaser.pending).toBe(0));
+    expect(gate.release).toHaveBeenLastCalledWith(7, 4);
+
+    gate.release.mockRejectedValueOnce(new Error('Command timed out'));
+    expect503((await s.issueMany([req(5)]))[0]);
+    expect(releaser.pending).toBe(0); // it may have run: never run twice
+  });
+
+  it('error: every WAIT connection busy → 503 for the batch, nothing released (no slot was taken)', async () => {
+    const { s, gate, producer } = service({ admit: (r) => r.map(() => new GateBusyError()) });
+    for (const x of await s.issueMany(reqs(2))) expect503(x);
     expect(producer.send).not.toHaveBeenCalled();
     expect(gate.release).not.toHaveBeenCalled();
   });

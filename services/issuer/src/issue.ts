@@ -8,11 +8,12 @@ import {
   type IssueResponse,
 } from '@coupon/contracts';
 import { type DbPool, findCoupon } from '@coupon/db';
-import { type Gate, ReplicationUnconfirmedError } from '@coupon/gate';
+import { type Gate, GateBusyError, ReplicationUnconfirmedError } from '@coupon/gate';
 import type { Logger } from '@coupon/kit';
 import type { GateHealer } from './heal.js';
 import { ProduceGuard } from './produce-guard.js';
 import { type BatchingProducer, isDefiniteFailure } from './producer.js';
+import type { SlotReleaser } from './release.js';
 
 /** Accepted requests per `issued` log line (about 90 bytes each). */
 const LOG_ISSUED_PER_LINE = 100;
@@ -37,6 +38,8 @@ export interface IssueDeps {
   log: Logger;
   /** Rebuilds a gate Redis lost (the coupon exists in the database), in the background. */
   healer: GateHealer;
+  /** Gives back slots never produced (retrying while Redis does not answer). */
+  releaser: SlotReleaser;
   /** Refuse new admissions while the batch in flight has waited this long for the broker. */
   stallMs?: number;
   /** Told (in memory) each coupon whose gate took a request: the automatic reconcile works those. */
@@ -47,7 +50,8 @@ export interface IssueDeps {
 
 /**
  * The issue operation: the gate decides, then the event must be durable in Kafka before we answer.
- * A definite produce failure gives the slot back; an ambiguous one (timeout) keeps it for reconcile.
+ * A definite produce failure gives the slot back, and so does an admission no replica confirmed (it
+ * was never produced); an ambiguous one (timeout) keeps it for reconcile.
  */
 export class IssueService {
   private readonly guard = new ProduceGuard(KAFKA_COOLDOWN_MS);
@@ -77,11 +81,16 @@ export class IssueService {
     const results = await Promise.all(
       reqs.map(async (req, i): Promise<IssueResponse | AppError> => {
         const outcome = outcomes[i];
-        if (outcome instanceof ReplicationUnconfirmedError)
-          return new AppError('UNAVAILABLE', 'admission not confirmed by a replica', {
+        if (outcome instanceof ReplicationUnconfirmedError) {
+          // Nothing was produced: give the slot back before answering, so the retry is admitted.
+          await this.deps.releaser.release(req.couponId, req.userId, 'replica_unconfirmed');
+          return new AppError('UNAVAILABLE', 'admission not confirmed by a replica; try again', {
             retryable: true,
             cause: outcome,
           });
+        }
+        if (outcome instanceof GateBusyError)
+          return new AppError('UNAVAILABLE', 'gate busy; try again', { retryable: true, cause: outcome });
         if (outcome instanceof Error || outcome === undefined)
           return new AppError('UNAVAILABLE', 'gate unavailable', { retryable: true, cause: outcome });
         try {
@@ -141,7 +150,7 @@ export class IssueService {
       this.guard.failed();
       const definite = isDefiniteFailure(err);
       let released = false;
-      if (definite) released = await this.deps.gate.release(req.couponId, req.userId).catch(() => false);
+      if (definite) released = await this.deps.releaser.release(req.couponId, req.userId, 'not_produced');
       this.deps.log.error(
         {
           err,

@@ -4,16 +4,17 @@ import {
   BATCH_SIZE_BUCKETS,
   Counter,
   createPoolMetrics,
-  Gauge,
   createRegistry,
+  Gauge,
   Histogram,
   LATENCY_BUCKETS,
   type PoolMetrics,
   type Registry,
 } from '@coupon/kit';
 import type { HealHooks } from './heal.js';
-import type { ReconcileHooks } from './reconciler.js';
 import { type BatchHooks, isDefiniteFailure } from './producer.js';
+import type { ReconcileHooks } from './reconciler.js';
+import type { ReleaseHooks } from './release.js';
 
 export interface IssuerMetrics {
   registry: Registry;
@@ -27,6 +28,8 @@ export interface IssuerMetrics {
   heal: Required<HealHooks>;
   /** Reconciler hooks. */
   reconcile: Required<ReconcileHooks>;
+  /** SlotReleaser hooks. */
+  release: Required<ReleaseHooks>;
 }
 
 export function createIssuerMetrics(registry: Registry = createRegistry('issuer')): IssuerMetrics {
@@ -83,7 +86,36 @@ export function createIssuerMetrics(registry: Registry = createRegistry('issuer'
     name: 'coupon_gate_replica_wait_short_total',
     help:
       'Admissions whose batch WAIT saw fewer replicas than REDIS_WAIT_REPLICAS in time: answered 503, ' +
-      'slot kept (ambiguous, like a produce timeout; reconcile repairs after its grace).',
+      'nothing produced, slot released (issuer_slots_released_total{reason="replica_unconfirmed"}).',
+    registers: [registry],
+  });
+  const waitBusy = new Counter({
+    name: 'coupon_gate_wait_busy_total',
+    help:
+      'Requests refused (503) because every WAIT connection (REDIS_WAIT_CONNECTIONS) was waiting for ' +
+      'replicas: nothing sent, no slot taken.',
+    registers: [registry],
+  });
+  const released = new Counter({
+    name: 'issuer_slots_released_total',
+    help:
+      'Slots the issuer gave back because their admission was never produced, by reason ' +
+      '(replica_unconfirmed: WAIT saw too few replicas; not_produced: a definite produce failure).',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+  for (const r of ['replica_unconfirmed', 'not_produced']) released.labels(r).inc(0);
+  const releaseQueue = new Gauge({
+    name: 'issuer_slot_release_queue',
+    help: 'Releases waiting for Redis to answer (retried until it does, bounded).',
+    registers: [registry],
+  });
+  const abandoned = new Counter({
+    name: 'issuer_slot_releases_abandoned_total',
+    help:
+      'Releases given up, the slot left for reconcile: full (queue bound), stale (queued too long), ' +
+      'unknown (the release may have run: never run twice).',
+    labelNames: ['why'] as const,
     registers: [registry],
   });
   const rebuilds = new Counter({
@@ -124,6 +156,20 @@ export function createIssuerMetrics(registry: Registry = createRegistry('issuer'
       },
       onReplicaWaitShort(admissions) {
         waitShort.inc(admissions);
+      },
+      onWaitBusy(items) {
+        waitBusy.inc(items);
+      },
+    },
+    release: {
+      onReleased(reason, done) {
+        if (done) released.labels(reason).inc();
+      },
+      onAbandoned(why) {
+        abandoned.labels(why).inc();
+      },
+      onQueued(pending) {
+        releaseQueue.set(pending);
       },
     },
     heal: {

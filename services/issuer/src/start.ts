@@ -23,6 +23,7 @@ import { IssueService } from './issue.js';
 import { createIssuerMetrics } from './metrics.js';
 import { BatchingProducer } from './producer.js';
 import { Reconciler } from './reconciler.js';
+import { SlotReleaser } from './release.js';
 
 /** Beyond the horizon before a heal reads the topics: clock skew between issuers and the gate script's own time. */
 const HEAL_MARGIN_MS = 1_000;
@@ -115,9 +116,23 @@ export async function startIssuer(
     metrics.producer,
     renewProducer,
   );
+  // With WAIT, gate pipelines go over connections of their own (see REDIS_WAIT_CONNECTIONS);
+  // on a single node they share the one connection.
+  const waitConnections =
+    env.REDIS_WAIT_REPLICAS > 0
+      ? Array.from({ length: env.REDIS_WAIT_CONNECTIONS }, () =>
+          createRedis({ ...redisTarget(env), options: { autoResendUnfulfilledCommands: false } }, log),
+        )
+      : [];
   const gate = new Gate(redis, metrics.gate, {
     waitReplicas: env.REDIS_WAIT_REPLICAS,
     waitTimeoutMs: env.REDIS_WAIT_TIMEOUT_MS,
+    waitConnections,
+  });
+  const releaser = new SlotReleaser(gate, metrics.release, {
+    maxQueued: 10_000,
+    retryMs: 500,
+    maxAgeMs: horizonMs,
   });
   const healer = new GateHealer({
     // Rebuilds are rare: an admin client per rebuild, none held the rest of the time.
@@ -155,6 +170,7 @@ export async function startIssuer(
     pool,
     log,
     healer,
+    releaser,
     stallMs: env.PRODUCER_STALL_MS,
     served: (couponId) => reconciler.served(couponId),
   });
@@ -182,7 +198,8 @@ export async function startIssuer(
     .add('stop reconcile', () => reconciler.stop())
     .add('flush producer', () => producer.flush())
     .add('disconnect producer', async () => kafkaProducer?.disconnect())
-    .add('close redis', () => redis.quit())
+    .add('release unproduced slots', () => releaser.stop())
+    .add('close redis', () => Promise.all([redis, ...waitConnections].map((c) => c.quit())))
     .add('close pool', () => pool.end());
   return { port, gate, reconciler, shutdown, stop: () => shutdown.run('stop') };
 }
