@@ -1,4 +1,4 @@
-import { type DbPool, issuedUserIds, refusedUserIds } from '@coupon/db';
+import { type DbPool, issuedUserIds } from '@coupon/db';
 import type { OwnedDeps } from '@coupon/ops';
 import type { Load } from './load.js';
 
@@ -16,6 +16,16 @@ export interface AutoSettle {
   left: number[];
   /** Most ambiguous slots seen at once after the dependencies were back. */
   peak: number;
+}
+
+/** Users MySQL's quantity guard refused (final: never republished). */
+async function refusedUsers(pool: DbPool, couponId: number): Promise<number[]> {
+  return pool.with(async (conn) => {
+    const [rows] = await conn.query('SELECT user_id AS userId FROM coupon_refusal WHERE coupon_id = ?', [
+      couponId,
+    ]);
+    return (rows as Array<{ userId: number | string }>).map((r) => Number(r.userId));
+  });
 }
 
 /** Events in the main topic not yet committed by the persister group. */
@@ -68,7 +78,7 @@ export class AmbiguityWatch {
         const admitted = await this.ops.gate.admittedUsers(id);
         const [rows, refused] = await Promise.all([
           issuedUserIds(this.pool, id),
-          refusedUserIds(this.pool, id),
+          refusedUsers(this.pool, id),
         ]);
         const settled = new Set([...rows, ...refused]);
         for (const u of admitted) {

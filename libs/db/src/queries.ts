@@ -97,19 +97,6 @@ export async function issueRecord(
   });
 }
 
-/** Users the quantity guard refused for the coupon and who have no row (reconcile leaves them alone). */
-export async function refusedUserIds(pool: DbPool, couponId: number): Promise<number[]> {
-  return pool.with(async (conn) => {
-    const [rows] = await conn.query(
-      `SELECT r.user_id AS userId FROM coupon_refusal r
-        WHERE r.coupon_id = ?
-          AND NOT EXISTS (SELECT 1 FROM coupon_issue i WHERE i.coupon_id = r.coupon_id AND i.user_id = r.user_id)`,
-      [couponId],
-    );
-    return (rows as Array<{ userId: number | string }>).map((r) => Number(r.userId));
-  });
-}
-
 /** How many refusals the quantity guard recorded for the coupon. */
 export async function countRefusals(pool: DbPool, couponId: number): Promise<number> {
   return pool.with(async (conn) => {

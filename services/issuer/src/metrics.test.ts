@@ -53,4 +53,20 @@ describe('createIssuerMetrics', () => {
     expect(await value(r, 'coupon_gate_rebuilds_total', { result: 'failed' })).toBe(1);
     expect(await value(r, 'coupon_gate_replica_wait_short_total')).toBe(12);
   });
+
+  it('happy: reconcile figures; the oldest ambiguous age is measured at scrape time, 0 when none', async () => {
+    const m = createIssuerMetrics(createRegistry('issuer', { defaultMetrics: false }));
+    const r = m.registry;
+    expect(await value(r, 'coupon_reconcile_oldest_ambiguous_seconds')).toBe(0);
+    expect(await value(r, 'coupon_reconcile_repaired_total', { action: 'republished' })).toBe(0);
+    m.reconcile.onRound(3, Date.now() - 90_000);
+    m.reconcile.onRepaired('republished', 2);
+    m.reconcile.onRoundResult('skipped');
+    expect(await value(r, 'coupon_reconcile_ambiguous_admissions')).toBe(3);
+    expect(await value(r, 'coupon_reconcile_oldest_ambiguous_seconds')).toBeGreaterThanOrEqual(90);
+    expect(await value(r, 'coupon_reconcile_repaired_total', { action: 'republished' })).toBe(2);
+    expect(await value(r, 'coupon_reconcile_rounds_total', { result: 'skipped' })).toBe(1);
+    m.reconcile.onRound(0, undefined);
+    expect(await value(r, 'coupon_reconcile_oldest_ambiguous_seconds')).toBe(0);
+  });
 });
