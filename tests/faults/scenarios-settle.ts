@@ -1,5 +1,8 @@
 import { type DbPool, issuedUserIds } from '@coupon/db';
-import { opsDeps } from './accounting.js';
+import { Gate } from '@coupon/gate';
+import { createRedis, redisTarget } from '@coupon/kit';
+import { opsEnv } from '@coupon/ops';
+import type { Redis } from 'ioredis';
 import type { Load } from './load.js';
 import type { PrivateKafka } from './private-kafka.js';
 import type { PrivateKafkaCluster } from './private-kafka-cluster.js';
@@ -18,49 +21,69 @@ import type { Topology } from './topology.js';
  * that before any reconcile (accounting.ts).
  */
 
-/** Deletes every Redis key of the coupons' gates (a lost gate: what a flush or a failover to an empty node does). */
-export async function deleteGates(topo: Topology, couponIds: readonly number[]): Promise<number> {
-  const ops = await opsDeps(topo.deps);
+/** Redis alone (no Kafka admin: these run while a broker is down), commands queued while connecting. */
+async function withRedis<T>(topo: Topology, f: (redis: Redis) => Promise<T>): Promise<T> {
+  const env = opsEnv.parse({ ...topo.deps, LOG_LEVEL: 'silent' });
+  const redis = createRedis({ ...redisTarget(env), failFast: false });
   try {
-    let n = 0;
-    for (const id of couponIds) {
-      const keys: string[] = [];
-      for await (const batch of ops.redis.scanStream({
-        match: `{coupon:${id}}:*`,
-        count: 1_000,
-      }) as AsyncIterable<string[]>)
-        keys.push(...batch);
-      if (keys.length > 0) n += await ops.redis.del(...keys);
-    }
-    return n;
+    return await f(redis);
   } finally {
-    await ops.close();
+    redis.disconnect();
   }
+}
+
+/** Retries a step whose Redis command timed out on a loaded machine (up to 5 attempts). */
+async function retried<T>(f: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await f();
+    } catch (err) {
+      if (attempt >= 5) throw err;
+      await sleep(200);
+    }
+  }
+}
+
+/** Deletes every Redis key of the coupons' gates (a lost gate: what a flush or a failover to an empty node does). */
+export function deleteGates(topo: Topology, couponIds: readonly number[]): Promise<number> {
+  return withRedis(topo, (redis) =>
+    retried(async () => {
+      let n = 0;
+      for (const id of couponIds) {
+        const keys: string[] = [];
+        for await (const batch of redis.scanStream({
+          match: `{coupon:${id}}:*`,
+          count: 1_000,
+        }) as AsyncIterable<string[]>)
+          keys.push(...batch);
+        if (keys.length > 0) n += await redis.del(...keys);
+      }
+      return n;
+    }),
+  );
 }
 
 /**
  * Waits until every coupon's gate is back (the issuer's heal: its wait for the producer's horizon,
  * then the rebuild); seconds it took. The requests of the load trigger the heal.
  */
-export async function gatesBack(
+export function gatesBack(
   topo: Topology,
   couponIds: readonly number[],
   timeoutMs = 120_000,
 ): Promise<number> {
-  const ops = await opsDeps(topo.deps);
-  const t0 = Date.now();
-  try {
+  return withRedis(topo, async (redis) => {
+    const gate = new Gate(redis);
+    const t0 = Date.now();
     for (const id of couponIds) {
-      while (!(await ops.gate.state(id).catch(() => undefined))) {
+      while (!(await gate.state(id).catch(() => undefined))) {
         if (Date.now() - t0 > timeoutMs)
           throw new Error(`gate of coupon ${id} not rebuilt in ${timeoutMs} ms`);
         await sleep(200);
       }
     }
     return (Date.now() - t0) / 1_000;
-  } finally {
-    await ops.close();
-  }
+  });
 }
 
 /** How long after the first fault the gates are deleted (the issue's trial: 0.7 s). */
