@@ -50,7 +50,7 @@ export class Load {
   skipped = 0;
   private t0 = 0;
   private sent = 0;
-  private inFlight = new Set<Promise<void>>();
+  private inFlight = new Set<Promise<unknown>>();
   private timer: NodeJS.Timeout | undefined;
   private rr = 0;
   private readonly downUntil = new Map<string, number>();
@@ -116,7 +116,12 @@ export class Load {
     return urls[this.rr++ % urls.length] as string;
   }
 
-  private async send(userId: number, couponId: number): Promise<void> {
+  /** One more request for a user already asked for (a client retrying), recorded like the others. */
+  retry(userId: number, couponId: number): Promise<Shot> {
+    return this.send(userId, couponId);
+  }
+
+  private async send(userId: number, couponId: number): Promise<Shot> {
     const t = this.now();
     let shot: Shot = { t, ms: 0, status: 0, code: 'ECONNREFUSED', userId, couponId, via: '' };
     for (let attempt = 0; attempt < this.o.urls.length && shot.code === 'ECONNREFUSED'; attempt++) {
@@ -125,6 +130,7 @@ export class Load {
       if (shot.code === 'ECONNREFUSED') this.downUntil.set(url, Date.now() + 1_000);
     }
     this.shots.push(shot);
+    return shot;
   }
 
   private async once(url: string, t: number, userId: number, couponId: number): Promise<Shot> {

@@ -1,12 +1,20 @@
 import { loadavg } from 'node:os';
 import type { DbPool } from '@coupon/db';
+import type { OwnedDeps } from '@coupon/ops';
 import { expect } from 'vitest';
-import { type CouponAccount, settle } from './accounting.js';
+import { type CouponAccount, opsDeps, settle } from './accounting.js';
+import { AmbiguityWatch, type AutoSettle } from './ambiguity.js';
 import { Load, percentile, tallyShots, unhealthy } from './load.js';
 import type { ServiceProcess } from './processes.js';
 import { type Deps, Topology } from './topology.js';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * After the dependencies are back, the automatic reconcile has this long to settle every ambiguous
+ * admission (the topology's issuers run it with a short interval and grace: topology.ts). FAULTS_WINDOW_MS overrides it.
+ */
+export const AMBIGUOUS_WINDOW_MS = Number(process.env.FAULTS_WINDOW_MS ?? 60_000);
 
 export interface FaultSystem {
   /** The load goes round-robin through these (unless `entry` is set); admin calls go to the first. */
@@ -26,10 +34,18 @@ export interface FaultSpec<S extends FaultSystem> {
   /** Stock of the small coupon (a fifth of the requests ask for it); default: sold out about mid-fault. */
   smallQuantity?: number;
   drainMs?: number;
+  /**
+   * From the dependencies back (the fault cleared) until no admitted slot may be left ambiguous: the
+   * automatic reconcile's budget (default AMBIGUOUS_WINDOW_MS).
+   */
+  windowMs?: number;
   build(t: Topology): Promise<S>;
   /** Releases what the spec itself started (a private Redis), after the topology closed. */
   close?(): Promise<void>;
-  /** Injects the fault and resolves once it is cleared (the runner marks `fault` before, `cleared` after). */
+  /**
+   * Injects the fault and resolves once it is cleared (the runner marks `fault` before, `cleared`
+   * after; a mark 'deps back' set by the spec replaces `cleared` as the start of the settle window).
+   */
   inject(s: S, ctx: { load: Load; topo: Topology }): Promise<void>;
 }
 
@@ -50,6 +66,12 @@ export interface FaultRow {
   ambiguous: number;
   /** Rows the gate had forgotten (not in its admitted set) before the repair. */
   forgotten: number;
+  /** Told 202 without a row or a DLT entry before any reconcile (0 expected). */
+  unpersisted202: number;
+  /** Admitted slots without a row, refusal or event in flight the window after the dependencies were back. */
+  ambiguousLeft: number;
+  /** From the dependencies back until no slot was ambiguous, settled by the system alone; '-': none seen. */
+  autoSettleS: string;
   /** From the first 5xx/no answer after the fault began to the last one answered; '-': none. */
   windowS: string;
   /** From the fault's start to the last 5xx/no answer (the time to recover); '-': the edge never failed. */
@@ -64,6 +86,7 @@ export interface FaultRow {
 export interface FaultResult<S> {
   row: FaultRow;
   accounts: CouponAccount[];
+  auto?: AutoSettle;
   load: Load;
   system: S;
   topo: Topology;
@@ -126,6 +149,8 @@ export async function runFault<S extends FaultSystem>(
 ): Promise<FaultResult<S>> {
   const topo = new Topology(spec.name, spec.deps);
   let clean = false;
+  let watchOps: OwnedDeps | undefined;
+  let watch: AmbiguityWatch | undefined;
   try {
     const system = await spec.build(topo);
     const admin = topo.admin(system.gateways[0] as ServiceProcess);
@@ -140,15 +165,20 @@ export async function runFault<S extends FaultSystem>(
       pick: (n) => (n % 5 === 0 ? small.id : big.id),
     }).start();
     const monitor = monitorRows(pool, [big.id, small.id], load);
+    watchOps = await opsDeps(topo.deps);
     await sleep(spec.beforeMs);
     const faultAt = load.mark('fault');
     await spec.inject(system, { load, topo });
     const clearedAt = load.mark('cleared');
+    // A spec may mark 'deps back' itself when it does more after the dependencies returned (retries).
+    const backAt = load.marks.get('deps back') ?? clearedAt;
+    watch = new AmbiguityWatch(watchOps, pool, [big.id, small.id], load, Date.now() - (load.now() - backAt));
     await sleep(spec.afterMs);
     await load.stop();
     monitor.stop();
 
-    const accounts = await settle(
+    const windowMs = spec.windowMs ?? AMBIGUOUS_WINDOW_MS;
+    const { accounts, auto } = await settle(
       topo.deps,
       pool,
       [
@@ -156,7 +186,7 @@ export async function runFault<S extends FaultSystem>(
         { id: small.id, quantity: small.quantity },
       ],
       load.shots,
-      spec.drainMs,
+      { drainMs: spec.drainMs, watch, windowMs },
     );
     const during = load.between(faultAt, clearedAt);
     const bad = load.between(faultAt).filter(unhealthy);
@@ -179,6 +209,10 @@ export async function runFault<S extends FaultSystem>(
       repaired: sum((a) => a.repaired),
       ambiguous: sum((a) => a.ambiguous),
       forgotten: sum((a) => a.forgotten),
+      unpersisted202: sum((a) => a.unpersisted202),
+      ambiguousLeft: auto?.left.length ?? 0,
+      autoSettleS:
+        auto?.settleS === undefined ? (auto?.left.length ? 'not settled' : '-') : auto.settleS.toFixed(1),
       windowS: lastBad < 0 ? '-' : ((lastBad - firstBad) / 1_000).toFixed(1),
       faultOkS: lastBad < 0 ? '-' : ((lastBad - faultAt) / 1_000).toFixed(1),
       edgeRecoverS: lastBad < 0 ? '-' : (Math.max(0, lastBad - clearedAt) / 1_000).toFixed(1),
@@ -190,12 +224,16 @@ export async function runFault<S extends FaultSystem>(
     console.log(
       `[faults] ${spec.name}: ${JSON.stringify(tallyShots(load.shots))}, not sent (client saturated) ${load.skipped}, ` +
         `before the fault p50 ${percentile(base, 0.5)} ms p99 ${percentile(base, 0.99)} ms, ` +
+        `ambiguous slots after the dependencies were back: peak ${auto?.peak ?? 0}, left ${auto?.left.length ?? 0}` +
+        `${auto?.left.length ? ` (${auto.left.slice(0, 10)})` : ''}, settled by itself after ${row.autoSettleS} s; ` +
         `load average ${loadavg()[0]?.toFixed(1)}${notes.length ? `; notes: ${notes.join('; ')}` : ''}`,
     );
     const crashes = topo.procs.crashes();
     clean = row.violations.length === 0 && crashes.length === 0;
-    return { row, accounts, load, system, topo, crashes };
+    return { row, accounts, auto, load, system, topo, crashes };
   } finally {
+    await watch?.stop();
+    await watchOps?.close();
     await topo.close();
     await spec.close?.();
     if (clean) topo.procs.removeLogs();
@@ -215,6 +253,9 @@ const COLUMNS: Array<[string, keyof FaultRow]> = [
   ['repaired', 'repaired'],
   ['ambiguous', 'ambiguous'],
   ['forgotten', 'forgotten'],
+  ['202 without row', 'unpersisted202'],
+  ['ambiguous left after 60 s', 'ambiguousLeft'],
+  ['auto-settle s', 'autoSettleS'],
   ['5xx window s', 'windowS'],
   ['fault→ok s', 'faultOkS'],
   ['edge recover s', 'edgeRecoverS'],

@@ -35,11 +35,11 @@ export interface Ha extends Basic {
 }
 
 /** The gate's pipelines wait for one replica once libs/gate's WAIT lands; ignored by an issuer without it. */
-const ISSUER_ENV = { REDIS_WAIT_REPLICAS: '1' };
+export const ISSUER_ENV = { REDIS_WAIT_REPLICAS: '1' };
 
 const secs = (t0: number) => Number(((Date.now() - t0) / 1_000).toFixed(1));
 
-function dbOfTestRun(): number {
+export function dbOfTestRun(): number {
   return Number(new URL(infra().REDIS_URL).pathname.slice(1) || 0);
 }
 

@@ -4,6 +4,7 @@ import { type Load, unhealthy } from './load.js';
 import type { PrivateKafkaCluster } from './private-kafka-cluster.js';
 import { type FaultSpec, sleep } from './run.js';
 import type { Basic, Timing } from './scenarios.js';
+import type { Topology } from './topology.js';
 
 /** What the leader kill measured (seconds from the kill unless said otherwise). */
 export interface LeaderKill extends Basic {
@@ -40,8 +41,16 @@ const DEGRADED_MS = 5_000;
  * the outage (and at least DEGRADED_MS on two brokers) the node restarts on its data and rejoins
  * the ISR of every partition.
  */
-export const kafkaLeaderKill = (tm: Timing, cluster: PrivateKafkaCluster): FaultSpec<LeaderKill> => ({
-  name: 'Kafka leader broker kill -9 (1 of 3) + rejoin',
+export const kafkaLeaderKill = (
+  tm: Timing,
+  cluster: PrivateKafkaCluster,
+  o: {
+    name?: string;
+    /** A second fault started right after the kill (it runs while the broker is down; awaited before the restart). */
+    alsoAfterKill?: (ctx: { topo: Topology; load: Load }) => Promise<void>;
+  } = {},
+): FaultSpec<LeaderKill> => ({
+  name: o.name ?? 'Kafka leader broker kill -9 (1 of 3) + rejoin',
   ...tm,
   deps: { KAFKA_BROKERS: cluster.brokers },
   build: async (t) => {
@@ -82,11 +91,13 @@ export const kafkaLeaderKill = (tm: Timing, cluster: PrivateKafkaCluster): Fault
 
       const killAt = load.mark('broker killed');
       await cluster.kill(s.victim);
+      const second = o.alsoAfterKill?.({ topo, load });
       const moved = await until(load, killAt, 60_000, async () => {
         const ps = await partitions();
         return !!ps && ps.length > 0 && ps.every((p) => p.leader >= 0 && p.leader !== s.victim);
       });
       s.leadersMovedS = moved;
+      await second;
       // Down for the outage, and at least 5 s on two brokers once leadership has moved (fencing
       // takes longer on a busy machine), so the degraded cluster's service is measured.
       await sleep(

@@ -2,6 +2,7 @@ import type { DbPool } from '@coupon/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testPool } from '../integration/harness.js';
 import { percentile } from './load.js';
+import { PrivateKafka } from './private-kafka.js';
 import { type FaultRow, type FaultSpec, type FaultSystem, faultTable, runChecked } from './run.js';
 import {
   dbOutage,
@@ -13,6 +14,12 @@ import {
   type Timing,
 } from './scenarios.js';
 import { redisFailover } from './scenarios-ha.js';
+import {
+  falseRetryAnswers,
+  gateLossDbHung,
+  gateLossDuringBrokerKill,
+  replicaStall,
+} from './scenarios-settle.js';
 
 /**
  * The short form of the fault suite (CI): a few faults under a steady load through the gateway,
@@ -90,6 +97,33 @@ describe.skipIf(process.env.FAULTS_LONG === '1')('faults under load (short form)
     expect(Number(r.row.faultOkS)).toBeLessThan(20);
     expect(r.load.between(r.load.at('cleared')).filter((x) => x.status === 202).length).toBeGreaterThan(0);
   });
+
+  // Settle by itself (issue 16): the runner checks, before any reconcile, that every 202 has a row and
+  // no admitted slot is left ambiguous once the automatic reconcile had its window.
+  it('both Redis replicas stalled: WAIT is short, the rejected users retry and end with a row or nothing', async () => {
+    const r = await run(await replicaStall({ ...tm, outageMs: 3_000 }));
+    expect(await falseRetryAnswers(pool, r.system.retried)).toEqual([]);
+    expect(r.system.rejected).toBeGreaterThan(0);
+  });
+
+  it('gate lost while MariaDB does not answer: 503, never 404, and the gate heals once it answers', async () => {
+    const r = await run(gateLossDbHung({ ...tm, outageMs: 4_000 }));
+    const during = r.load.between(r.load.at('fault'), r.load.at('cleared'));
+    expect(during.filter((x) => x.status === 503).length).toBeGreaterThan(0);
+    expect(r.load.shots.filter((x) => x.status === 404)).toEqual([]);
+  });
+
+  it.runIf(PrivateKafka.available())(
+    'gate lost during a Kafka broker kill -9: the heal waits for the sends in flight, every 202 a row',
+    async () => {
+      const kafka = await PrivateKafka.start();
+      try {
+        await run(gateLossDuringBrokerKill({ ...tm, outageMs: 3_000 }, kafka));
+      } finally {
+        await kafka.stop();
+      }
+    },
+  );
 });
 
 // A persister killed -9 is taken over once the broker expires its session (30 s): covered in CI by

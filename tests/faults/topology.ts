@@ -1,3 +1,4 @@
+import { producerHorizonMs, producerTiming } from '@coupon/kit';
 import { ADMIN_TOKEN, Admin, INTERNAL_TOKEN, infra } from '../integration/harness.js';
 import { FaultProxy } from '../integration/proxy.js';
 import { ProcessGroup, type ServiceProcess } from './processes.js';
@@ -13,6 +14,12 @@ export interface Deps {
   KAFKA_TOPIC_PREFIX: string;
 }
 
+/**
+ * The automatic reconcile's grace in the fault topologies: the issuer's producer horizon with its
+ * default delivery timeout (@coupon/kit, what the heal waits too) plus a margin for a busy machine.
+ */
+export const RECONCILE_GRACE_MS = producerHorizonMs(producerTiming()) + 3_000;
+
 /** Test defaults: short budgets so faults show within seconds, quiet enough logs for 2 cores. */
 const DEFAULTS: Record<'gateway' | 'issuer' | 'persister', Record<string, string>> = {
   gateway: {
@@ -21,7 +28,14 @@ const DEFAULTS: Record<'gateway' | 'issuer' | 'persister', Record<string, string
     BREAKER_VOLUME_THRESHOLD: '10',
     BREAKER_RESET_MS: '1000',
   },
-  issuer: {},
+  // The automatic reconcile on a short cycle, so ambiguous admissions settle within the fault
+  // runner's window (run.ts AMBIGUOUS_WINDOW_MS). Its grace must outlast the producer's real horizon
+  // (a send kafkajs may still retry after its callers were answered), or it republishes an event
+  // that then lands too: RECONCILE_GRACE below is that horizon plus a margin.
+  issuer: {
+    RECONCILE_INTERVAL_MS: '1000',
+    RECONCILE_GRACE_MS: String(RECONCILE_GRACE_MS),
+  },
   persister: { RETRY_MAX_BACKOFF_MS: '1000' },
 };
 
