@@ -1,4 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 // Workspace packages resolve to their TypeScript sources (the "source" export condition), so tests
 // need no build. Unit tests sit beside the code; integration tests talk to real Redis, Kafka, MariaDB.
@@ -9,13 +9,18 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['{services,libs,contracts,tools,loadtests}/**/src/**/*.test.ts'] },
+        test: {
+          name: 'unit',
+          include: ['{services,libs,contracts,tools,loadtests}/**/src/**/*.test.ts'],
+          // Beside their code but against real Redis: in the integration project.
+          exclude: [...configDefaults.exclude, '**/*.redis.test.ts'],
+        },
       },
       {
         extends: true,
         test: {
           name: 'integration',
-          include: ['tests/integration/**/*.test.ts'],
+          include: ['tests/integration/**/*.test.ts', 'libs/**/src/**/*.redis.test.ts'],
           globalSetup: ['tests/integration/global-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,

@@ -31,7 +31,8 @@ export const ISSUE_BATCH_MAX = 1_000;
 
 /**
  * Internal API: gateway → issuer, POST /internal/issue-batch. The gateway gathers the issue requests
- * of one event-loop turn into one call, so the second HTTP hop costs once per batch, not per request.
+ * that arrive within its linger into one call (docs/decisions/0014-issuer-linger.md), so the second
+ * HTTP hop costs once per batch, not per request.
  */
 export const issueBatchRequest = z.object({
   requests: z.array(issueRequest).min(1).max(ISSUE_BATCH_MAX),

@@ -46,8 +46,9 @@ export const REPLAYED_FROM_HEADER = 'x-replayed-from';
 
 /**
  * Why an event went to the DLT. Closed set: the DLT command filters on it.
- * SCHEMA_INVALID: not JSON or not the event schema. NON_RETRYABLE: the database refused the row for
- * good (a constraint). Transient failures are retried in place, never sent here.
+ * SCHEMA_INVALID: not JSON or not the event schema. NON_RETRYABLE: the database refused the row's
+ * data (a constraint or a value; `classify` in libs/db). Every other database failure is retried in
+ * place, never sent here (docs/decisions/0015-unlisted-db-errors-retry.md).
  * OVER_QUANTITY: MySQL's quantity guard refused the row because the coupon's quantity was reached
  * (the Redis gate admitted too many). Such an entry holds no slot, and replaying it makes no row:
  * the guard refuses it again.

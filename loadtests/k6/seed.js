@@ -1,7 +1,8 @@
 // The seed scenario: the shape of the public k6 script behind the seed report. ramping-arrival-rate
 // 300 → 1k → 2.5k → 5k → 100 req/s over about 122 s (about 259k requests), one coupon of 25,000 for
 // 50,000 random users, so most requests take the sold-out or duplicate path.
-// Thresholds are the issue's targets; QUANTITY, USERS and SCALE (rates) can be overridden.
+// Thresholds are the issue's targets, whose home is TARGETS in src/targets.ts (k6 cannot import it;
+// src/targets.test.ts keeps the two in step); QUANTITY, USERS and SCALE (rates) can be overridden.
 import { baseThresholds, createCoupon, ISSUE, issue, rate, suiteOptions, verify } from './lib.js';
 
 const QUANTITY = Number(__ENV.QUANTITY || 25000);

@@ -89,6 +89,7 @@ describe.runIf(LONG)('faults under load (long form)', () => {
 
   it('Redis kill -9 + restart from its AOF (appendfsync always): nothing forgotten', async () => {
     const r = await run(await redisRestart({ ...tm, outageMs: 1_000 }, 'always'));
+    expect(r.accounts.length).toBeGreaterThan(0); // a loop over no accounts would pass without checking
     for (const a of r.accounts) expect([a.forgotten, a.stockDelta]).toEqual([0, 0]);
   });
 

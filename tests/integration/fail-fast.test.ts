@@ -56,8 +56,9 @@ describe('I5 fail fast: the breaker opens when the issuer hangs', () => {
   it('error: hung issuer → 503 after the timeout, then the open breaker answers 503 at once; half-open recovers', async () => {
     const coupon = await sys.admin.createCoupon(1_000);
     proxy.hang();
-    // Requests of one event-loop turn share one issuer call, and the breaker counts calls
-    // (BREAKER_VOLUME_THRESHOLD = 5): one request at a time is one call each, however busy the machine.
+    // Requests within the linger share one issuer call (docs/decisions/0014-issuer-linger.md), and the
+    // breaker counts calls (BREAKER_VOLUME_THRESHOLD = 5): one request at a time, each awaited, is one
+    // call each, however busy the machine.
     const slow: Awaited<ReturnType<typeof issue>>[] = [];
     for (const u of userIds(10)) {
       slow.push(await issue(sys.url, u, coupon.id));

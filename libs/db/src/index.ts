@@ -1,3 +1,4 @@
+export * from './classify.js';
 export * from './guard.js';
 export * from './migrate.js';
 export * from './pool.js';

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { createPool as createMysqlPool, type Pool as MysqlPool, type PoolConnection } from 'mysql2/promise';
+import { isConnectionLost } from './classify.js';
 
 /** HikariCP's knobs under their Hikari names, with the seed report's recommended defaults. */
 export interface PoolConfig {
@@ -171,57 +172,4 @@ export class DbPool {
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-const CONNECTION_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EHOSTUNREACH',
-  'PROTOCOL_CONNECTION_LOST',
-  'PROTOCOL_SEQUENCE_TIMEOUT',
-  'ER_CON_COUNT_ERROR',
-  'ER_SERVER_SHUTDOWN',
-  'ER_SERVER_GONE_ERROR',
-  'ER_CONNECTION_KILLED',
-  'ER_CLIENT_INTERACTION_TIMEOUT',
-]);
-
-/**
- * The driver's error under any wrappers: drizzle throws DrizzleQueryError ("Failed query: …") with
- * the mysql2 error, which carries `code` and `fatal`, as its `cause`.
- */
-export function driverError(err: unknown): unknown {
-  let e = err;
-  for (let depth = 0; depth < 5; depth++) {
-    if (!(e instanceof Error) || (e as { code?: unknown }).code !== undefined || e.cause === undefined) break;
-    e = e.cause;
-  }
-  return e;
-}
-
-function isConnectionLost(err: unknown): boolean {
-  const e = driverError(err) as { code?: string; fatal?: boolean };
-  return e?.fatal === true || (e?.code !== undefined && CONNECTION_CODES.has(e.code));
-}
-
-const TRANSIENT_SQL = new Set([
-  'ER_LOCK_DEADLOCK',
-  'ER_LOCK_WAIT_TIMEOUT',
-  'ER_QUERY_INTERRUPTED',
-  'ER_TOO_MANY_USER_CONNECTIONS',
-]);
-
-/**
- * True when waiting and retrying can succeed (database down, pool exhausted, deadlock); false for
- * errors the same statement will hit again (constraint, data, syntax): those are poison.
- */
-export function isTransientDbError(err: unknown): boolean {
-  if (err instanceof PoolTimeoutError) return true;
-  if (isConnectionLost(err)) return true;
-  const code = (driverError(err) as { code?: string })?.code;
-  if (code && TRANSIENT_SQL.has(code)) return true;
-  // No SQL error code at all (a driver or network failure we do not know): assume transient.
-  return code === undefined || !code.startsWith('ER_');
 }

@@ -48,9 +48,9 @@ function payload(messages: Msg[], alive = () => ({ running: true, stale: false }
   return { p, payload: p as unknown as EachBatchPayload };
 }
 
-/** A database error as mysql2 raises it (code only: isTransientDbError reads the code). */
-function dbError(code: string): Error {
-  return Object.assign(new Error(`${code} from the fake`), { code });
+/** A database error as mysql2 raises it (classify in libs/db reads the errno, or the code without one). */
+function dbError(code: string, errno?: number): Error {
+  return Object.assign(new Error(`${code} from the fake`), { code, errno });
 }
 
 const guardResult = (verdicts: GuardVerdict[]): GuardResult => ({
@@ -142,13 +142,37 @@ describe('BatchWriter: transient database errors', () => {
     expect(p.commitOffsetsIfNecessary).not.toHaveBeenCalled();
     expect(sent).toHaveLength(0);
   });
+  it.each([
+    ['read-only (--read-only)', 'ER_OPTION_PREVENTS_STATEMENT', 1290],
+    ['full', 'ER_RECORD_FILE_FULL', 1114],
+    ['an error nobody listed', 'ER_NEW_IN_NEXT_RELEASE', 4321],
+  ])(
+    'error: a %s database backs the whole batch off and retries it; nothing goes to the DLT',
+    async (_, code, errno) => {
+      let calls = 0;
+      const { w, sent, hooks, insert } = writer(async (rows) => {
+        if (++calls <= 2) throw dbError(code, errno);
+        return allInserted(rows);
+      });
+      const { p, payload: pl } = payload([message(1), message(2), message(3)]);
+      await w.handle(pl);
+
+      expect(insert).toHaveBeenCalledTimes(3); // the batch each time, never row by row
+      expect(insert.mock.calls.map((c) => c[1].length)).toEqual([3, 3, 3]);
+      expect(hooks.onRetry).toHaveBeenCalledTimes(2);
+      expect(sent).toHaveLength(0);
+      expect(hooks.onDlt).not.toHaveBeenCalled();
+      expect(hooks.onBatch).toHaveBeenCalledWith(3, 3, expect.any(Number));
+      expectCommittedOnce(p, '3');
+    },
+  );
 });
 
 describe('BatchWriter: non-retryable errors', () => {
   it('error: a non-retryable error isolates the bad row to the DLT; the others are written', async () => {
     const written: number[] = [];
     const { w, sent, hooks, insert } = writer(async (rows) => {
-      if (rows.some((r) => r.couponId === 999)) throw dbError('ER_NO_REFERENCED_ROW_2');
+      if (rows.some((r) => r.couponId === 999)) throw dbError('ER_NO_REFERENCED_ROW_2', 1452);
       written.push(...rows.map((r) => r.userId));
       return allInserted(rows);
     });

@@ -1,12 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isReplayed } from '@coupon/contracts';
-import {
-  type DbPool,
-  driverError,
-  type GuardResult,
-  insertIssuesGuarded,
-  isTransientDbError,
-} from '@coupon/db';
+import { classify, type DbPool, describeFailure, type GuardResult, insertIssuesGuarded } from '@coupon/db';
 import { backoffMs, type Logger } from '@coupon/kit';
 import type { Redis } from 'ioredis';
 import type { EachBatchPayload, Producer } from 'kafkajs';
@@ -53,10 +47,10 @@ interface Persisted {
 
 /**
  * Handles one fetched batch of one partition: poison to the DLT, valid events inserted in chunks,
- * then the offset committed. Transient database failures back off and retry the same batch for as
- * long as it takes (heartbeating, so the consumer stays in its group): an outage never empties the
- * topic into the DLT. A non-retryable failure is narrowed down row by row and only those rows go to
- * the DLT.
+ * then the offset committed. A failed write is judged by `classify` (libs/db): every failure but one
+ * about the rows' data backs off and retries the same batch for as long as it takes (heartbeating,
+ * so the consumer stays in its group): an outage, a read-only or full database never empties the
+ * topic into the DLT. A data failure is narrowed down row by row and only those rows go to the DLT.
  */
 export class BatchWriter {
   constructor(private readonly deps: WriterDeps) {}
@@ -139,8 +133,8 @@ export class BatchWriter {
         let err = caught;
         attempt++;
         firstFailureAt ??= new Date();
-        if (!isTransientDbError(err)) {
-          // isolate() throws only transient errors: then back off like any other transient failure.
+        if (!classify(err).retry) {
+          // isolate() throws only retryable errors: then back off like any other retryable failure.
           try {
             return await this.isolate(rows, attempt, firstFailureAt, refusedHere);
           } catch (transient) {
@@ -149,12 +143,14 @@ export class BatchWriter {
         }
         this.deps.hooks?.onRetry?.(err);
         const wait = backoffMs(attempt, this.deps.cfg.retryMaxBackoffMs);
+        const failure = classify(err);
         this.deps.log.warn(
           {
             partition: p.batch.partition,
             attempt,
             waitMs: wait,
-            err: describe(err),
+            kind: failure.kind,
+            err: describeFailure(failure),
           },
           'database write failed, retrying',
         );
@@ -215,7 +211,7 @@ export class BatchWriter {
     });
   }
 
-  /** One row at a time: rows that fail for good become DLT entries; a transient error is rethrown. */
+  /** One row at a time: rows whose data fails become DLT entries; a retryable error is rethrown. */
   private async isolate(
     rows: Row[],
     attempts: number,
@@ -228,11 +224,12 @@ export class BatchWriter {
         const res = await (this.deps.insert ?? insertIssuesGuarded)(this.deps.pool, [r.row]);
         this.tally([r], res, out, refusedHere, attempts, firstFailureAt);
       } catch (err) {
-        if (isTransientDbError(err)) throw err;
+        const failure = classify(err);
+        if (failure.retry) throw err;
         out.poison.push({
           message: r.message,
           reason: 'NON_RETRYABLE',
-          error: describe(err),
+          error: describeFailure(failure),
           couponId: r.row.couponId,
           attempts,
           firstFailureAt,
@@ -250,10 +247,4 @@ export class BatchWriter {
       await p.heartbeat().catch(() => undefined);
     }
   }
-}
-
-/** The driver's own code and message (drizzle wraps them in a "Failed query" error with the params). */
-function describe(err: unknown): string {
-  const d = driverError(err) as { code?: string; message?: string };
-  return `${d.code ?? 'ERROR'}: ${d.message ?? String(err)}`;
 }
