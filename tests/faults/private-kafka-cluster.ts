@@ -32,8 +32,12 @@ export class PrivateKafkaCluster {
     symlinkSync(JARS, join(this.dir, 'kafka', 'lib'));
   }
 
+  /** The Kafka jars are there (infra/local/stack provisions them). In CI their absence is a failure, not a skip. */
   static available(): boolean {
-    return existsSync(join(JARS, '.stamp'));
+    const ok = existsSync(join(JARS, '.stamp'));
+    if (!ok && process.env.CI)
+      throw new Error('the Kafka jars are missing: infra/local/stack up kafka provisions them');
+    return ok;
   }
 
   static async start(): Promise<PrivateKafkaCluster> {

@@ -36,8 +36,12 @@ export class PrivateKafka {
     private readonly controllerPort: number,
   ) {}
 
+  /** The Kafka jars are there (infra/local/stack provisions them). In CI their absence is a failure, not a skip. */
   static available(): boolean {
-    return existsSync(join(KAFKA_HOME, 'lib'));
+    const ok = existsSync(join(KAFKA_HOME, 'lib'));
+    if (!ok && process.env.CI)
+      throw new Error('the Kafka jars are missing: infra/local/stack up kafka provisions them');
+    return ok;
   }
 
   static async start(): Promise<PrivateKafka> {

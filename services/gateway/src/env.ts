@@ -43,12 +43,12 @@ const variables = z.object({
   ISSUER_TIMEOUT_MS: z.coerce.number().int().min(10).default(3_000),
   /** Issue calls in flight at most; past it the gateway answers 503 at once rather than queue (fail fast). */
   ISSUER_MAX_IN_FLIGHT: z.coerce.number().int().min(1).default(1_024),
-  /** Issue requests sent to the issuer in one call at most; those arriving in one event-loop turn go together. */
+  /** Issue requests sent to the issuer in one call at most; those gathered in ISSUER_LINGER_MS go together. */
   ISSUER_MAX_BATCH: z.coerce.number().int().min(1).max(1_000).default(256),
   /**
-   * Gather issue requests this long into one issuer call (0: those of one event-loop turn). Requests
-   * that arrive one by one (k6's arrival rate) then share calls: up to this much latency for less CPU
-   * per request in the gateway, the issuer and Redis (seed scenario: 1.4 → 3.6 per call, p99 −37 %).
+   * Gather issue requests this long into one issuer call (0: only those of one event-loop turn).
+   * Requests that arrive one by one then share calls: up to this much latency for less CPU per request
+   * in the gateway, the issuer and Redis (why 1 ms, with the figures: docs/decisions/0014-issuer-linger.md).
    */
   ISSUER_LINGER_MS: z.coerce.number().int().min(0).max(20).default(1),
   /**
@@ -75,7 +75,7 @@ const variables = z.object({
   SETTINGS_POLL_MS: z.coerce.number().int().min(50).max(1_000).default(500),
   /** Breaker opens when this percentage of calls fail within the rolling window... */
   BREAKER_ERROR_PERCENT: z.coerce.number().min(1).max(100).default(50),
-  /** ...and at least this many issuer calls (one call carries the issue requests of one event-loop turn) were made in it. */
+  /** ...and at least this many issuer calls (one call carries the issue requests of one ISSUER_LINGER_MS window) were made in it. */
   BREAKER_VOLUME_THRESHOLD: z.coerce.number().int().min(1).default(20),
   /** Open breaker tries one call again (half-open) after this long. */
   BREAKER_RESET_MS: z.coerce.number().int().min(100).default(2_000),

@@ -22,9 +22,9 @@ export interface IssuerClientConfig {
   timeoutMs: number;
   /** Issue calls in flight at most; beyond it the gateway sheds load with 503 instead of queueing. */
   maxInFlight: number;
-  /** Issue requests sent to the issuer in one call at most (those of one event-loop turn go together). */
+  /** Issue requests sent to the issuer in one call at most (those gathered within lingerMs go together). */
   maxBatch: number;
-  /** Gather requests this long into one call; 0 (the default): those of one event-loop turn. */
+  /** Gather requests this long into one call (ISSUER_LINGER_MS, 1 by default; 0: one event-loop turn). */
   lingerMs?: number;
   errorThresholdPercentage: number;
   volumeThreshold: number;
@@ -54,7 +54,7 @@ class IssuerClientError extends AppError {}
 
 /**
  * Keep-alive connection pool to the issuer with an opossum breaker around the issue call. The issue
- * requests of one event-loop turn travel in one batch call (the hop's HTTP cost is paid per batch).
+ * requests gathered within lingerMs travel in one batch call (the hop's HTTP cost is paid per batch).
  * Business outcomes (sold out, duplicate) come back as values, not errors, so they never trip the breaker.
  */
 export class IssuerClient {
