@@ -11,13 +11,13 @@ import {
 } from '@coupon/contracts';
 import {
   type Coupon,
+  classify,
   countIssues,
   countRefusals,
   type DbPool,
   findCoupon,
   insertCoupon,
   issueRecord,
-  isTransientDbError,
   listCoupons as listCouponRows,
   updateCouponControls,
 } from '@coupon/db';
@@ -42,7 +42,7 @@ async function read<T>(q: Promise<T>): Promise<T> {
   try {
     return await q;
   } catch (err) {
-    if (isTransientDbError(err))
+    if (classify(err).retry)
       throw new AppError('UNAVAILABLE', 'the database is unavailable, try again shortly', {
         retryable: true,
         cause: err,
