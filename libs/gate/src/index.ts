@@ -8,5 +8,10 @@ export {
 export { rangeSize, rangesFromGroup, readRanges } from './kafka-read.js';
 export { acquireGateLock, acquireLock, keepGateLock } from './lock.js';
 export { GateLockedError, GatePresentError, type RebuildResult, rebuildGate } from './rebuild.js';
-export { type CouponReconcile, type ReconcileDeps, reconcileCoupon } from './reconcile.js';
+export {
+  blankReport,
+  type CouponReconcile,
+  type ReconcileDeps,
+  reconcileCoupon,
+} from './reconcile.js';
 export { gateSnapshot } from './snapshot.js';

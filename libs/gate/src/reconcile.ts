@@ -96,7 +96,7 @@ export async function reconcileCoupon(
   opts: ReconcileOptions,
 ): Promise<CouponReconcile> {
   const lock = await lockFor(deps, couponId, opts.lockWaitMs ?? 0);
-  if (!lock) return blank(couponId, 'busy');
+  if (!lock) return blankReport(couponId, 'busy');
   const lockedAt = Date.now();
   try {
     return await underLock(deps, couponId, opts, () => {
@@ -122,8 +122,8 @@ async function underLock(
   if (!replies) throw new Error('redis transaction aborted');
   for (const [err] of replies) if (err) throw err;
   const [q, left, card, graced] = replies.map(([, v]) => v) as [string | null, string | null, number, number];
-  if (q === null) return blank(couponId, 'no gate (run rewarm)');
-  const r = blank(couponId, 'ok');
+  if (q === null) return blankReport(couponId, 'no gate (run rewarm)');
+  const r = blankReport(couponId, 'ok');
   r.quantity = Number(q);
   r.remaining = Number(left ?? 0);
   r.admitted = Number(card);
@@ -334,7 +334,8 @@ function sample(into: number[], u: number): void {
   if (into.length < SAMPLE) into.push(u);
 }
 
-function blank(couponId: number, status: ReconcileStatus): CouponReconcile {
+/** A report with every count at 0 (a coupon that was not compared, or before the comparison). */
+export function blankReport(couponId: number, status: ReconcileStatus): CouponReconcile {
   return {
     couponId,
     status,

@@ -1,6 +1,6 @@
 import { parseId } from '@coupon/contracts';
 import { findCoupons } from '@coupon/db';
-import { type CouponReconcile, reconcileCoupon } from '@coupon/gate';
+import { blankReport, type CouponReconcile, reconcileCoupon } from '@coupon/gate';
 import type { Redis } from 'ioredis';
 import type { Producer } from 'kafkajs';
 import { DEFAULT_GRACE_MS, DEFAULT_MAX_REPAIRS } from './defaults.js';
@@ -78,25 +78,7 @@ export async function reconcile(deps: OpsDeps, opts: ReconcileOptions = {}): Pro
 }
 
 function notInDatabase(couponId: number): CouponReport {
-  return {
-    couponId,
-    status: 'not in database',
-    checked: 'full',
-    quantity: 0,
-    remaining: 0,
-    admitted: 0,
-    rows: 0,
-    missing: 0,
-    pending: 0,
-    inFlight: 0,
-    notAdmitted: 0,
-    refused: 0,
-    stockDelta: 0,
-    oldestMs: 0,
-    republished: 0,
-    adopted: 0,
-    samples: { missing: [], notAdmitted: [], refused: [] },
-  };
+  return { ...blankReport(couponId, 'ok'), status: 'not in database' };
 }
 
 async function couponsWithGate(redis: Redis): Promise<number[]> {
