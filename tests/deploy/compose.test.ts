@@ -48,7 +48,11 @@ function apps(file: string): [string, ComposeService, Service][] {
     .map(([name, s]) => [name, s, s.build?.args?.SERVICE as Service]);
 }
 
-const shell = { ADMIN_TOKEN: 'compose-admin-token', INTERNAL_TOKEN: 'compose-internal-token' };
+const shell = {
+  ADMIN_TOKEN: 'compose-admin-token',
+  INTERNAL_TOKEN: 'compose-internal-token',
+  AUTH_MODE: 'trusted-upstream',
+};
 
 describe.each(FILES)('%s', (file) => {
   it('happy: parses, and builds each of the three services from the one Dockerfile', () => {

@@ -88,6 +88,10 @@ describe('scale-out', () => {
         RATE_LIMIT_SHARED: String(shared),
         RATE_LIMIT_PER_SEC: `${LIMIT}`,
         RATE_LIMIT_BURST: `${LIMIT}`,
+        // The global bucket alone is measured: the edge's own SOLD_OUT answer comes before it, and
+        // one user at this rate would meet the per-user limit.
+        EDGE_SOLD_OUT_TTL_MS: '0',
+        RATE_LIMIT_USER_PER_SEC: '0',
       };
       const issuerUrl = `http://127.0.0.1:${(stub.address() as AddressInfo).port}`;
       const gws = await Promise.all([1, 2].map((i) => topo.gateway(`gateway-${i}`, issuerUrl, env)));

@@ -65,7 +65,9 @@ export function keepGateLock(lock: GateLock): KeptLock {
         (ours) => {
           if (!ours) {
             clearInterval(timer);
-            lost.abort(new Error(`coupon ${lock.couponId}: rebuild lock lost`));
+            lost.abort(
+              new Error(`coupon ${lock.couponId}: lock lost (its renewal found another token or none)`),
+            );
           }
         },
         () => undefined,

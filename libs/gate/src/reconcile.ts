@@ -13,7 +13,7 @@ import { countSettled, type DbPool, issuedUserIdsAfter, settledAmong } from '@co
 import type { Redis } from 'ioredis';
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import { rangesFromGroup, readRanges } from './kafka-read.js';
-import { acquireLock, type GateLock } from './lock.js';
+import { acquireLock, type GateLock, keepGateLock } from './lock.js';
 import { RECONCILE_AGE, RECONCILE_CLAIM } from './scripts.js';
 import { adoptRows } from './snapshot.js';
 
@@ -78,7 +78,13 @@ export interface CouponReconcile {
 /** Admitted users (and rows) compared per chunk: SSCAN COUNT, IN (...) lists, SMISMEMBER, adopt calls. */
 const CHUNK = 10_000;
 const SAMPLE = 10;
-const RECONCILE_LOCK_TTL_MS = 120_000;
+/**
+ * Short and renewed while a pass works (keepGateLock): a holder that died, or lost its Redis in a
+ * failover, blocks the coupon's reconcile this long at most, not a whole settle window.
+ */
+const RECONCILE_LOCK_TTL_MS = 15_000;
+/** A pass still running after this long is stuck: its lock is no longer renewed and lapses. */
+const RECONCILE_MAX_PASS_MS = 10 * 60_000;
 
 /**
  * The reconcile rule, the one implementation (the issuer's automatic reconcile and `coupon-ops
@@ -97,14 +103,19 @@ export async function reconcileCoupon(
 ): Promise<CouponReconcile> {
   const lock = await lockFor(deps, couponId, opts.lockWaitMs ?? 0);
   if (!lock) return blankReport(couponId, 'busy');
+  const kept = keepGateLock(lock);
+  const cap = setTimeout(() => kept.stop(), RECONCILE_MAX_PASS_MS);
+  cap.unref();
   const lockedAt = Date.now();
   try {
     return await underLock(deps, couponId, opts, () => {
-      // Repairs only while the lock surely holds: a pass that outlived half its TTL stops there.
-      if (Date.now() - lockedAt > RECONCILE_LOCK_TTL_MS / 2)
-        throw new Error(`coupon ${couponId}: reconcile took longer than half its lock's TTL`);
+      // Repairs only while the lock holds: a renewal that found it lost stops the pass there.
+      if (kept.signal.aborted || Date.now() - lockedAt > RECONCILE_MAX_PASS_MS)
+        throw new Error(`coupon ${couponId}: reconcile lock lost`);
     });
   } finally {
+    clearTimeout(cap);
+    kept.stop();
     await lock.release().catch(() => false);
   }
 }

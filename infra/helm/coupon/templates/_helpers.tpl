@@ -61,6 +61,17 @@ helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version }}
 - { name: METRICS_HOST, value: "0.0.0.0" }
 - { name: DRAIN_DELAY_MS, value: {{ mul $v.drainSeconds 1000 | quote }} }
 - { name: RATE_LIMIT_SHARED, value: {{ $v.rateLimitShared | quote }} }
+- { name: TRUSTED_PROXIES, value: {{ $v.auth.trustedProxies | quote }} }
+- { name: AUTH_MODE, value: {{ required "gateway.auth.mode: jwt, or trusted-upstream when a proxy in front authenticates the user" $v.auth.mode | quote }} }
+{{- if eq $v.auth.mode "jwt" }}
+- { name: AUTH_JWKS_URL, value: {{ required "gateway.auth.jwksUrl: the identity provider's JWKS (AUTH_MODE=jwt)" $v.auth.jwksUrl | quote }} }
+{{- with $v.auth.issuer }}
+- { name: AUTH_ISSUER, value: {{ . | quote }} }
+{{- end }}
+{{- with $v.auth.audience }}
+- { name: AUTH_AUDIENCE, value: {{ . | quote }} }
+{{- end }}
+{{- end }}
 {{- end }}
 {{- if eq $svc "issuer" }}
 - { name: REDIS_WAIT_REPLICAS, value: {{ $v.redisWaitReplicas | quote }} }
