@@ -1,4 +1,5 @@
 import type { DbPool } from '@coupon/db';
+import { producerHorizonMs, producerTiming } from '@coupon/kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testPool } from '../integration/harness.js';
 import { PrivateKafka } from './private-kafka.js';
@@ -155,7 +156,9 @@ describe.runIf(LONG)('faults under load (long form)', () => {
       const cluster = await PrivateKafkaCluster.start();
       try {
         const r = await run(gateLossDuringLeaderKill(tm, cluster));
-        expectLeaderKill(r, cluster);
+        // The lost gate answers 503 until the heal has waited the producer's horizon (every send taken
+        // before the loss has ended) and rebuilt it: the edge cannot recover sooner, by design.
+        expectLeaderKill(r, cluster, { recoverS: (producerHorizonMs(producerTiming()) + 15_000) / 1_000 });
       } finally {
         await cluster.stop();
       }
@@ -178,15 +181,20 @@ describe.runIf(LONG)('faults under load (long form)', () => {
   });
 });
 
-function expectLeaderKill(r: FaultResult<LeaderKill>, cluster: PrivateKafkaCluster): void {
+function expectLeaderKill(
+  r: FaultResult<LeaderKill>,
+  cluster: PrivateKafkaCluster,
+  bound: { recoverS?: number } = {},
+): void {
   const s = r.system;
   console.log(`[faults] ${r.row.fault}: ${describeLeaderKill(s, cluster)}`);
   expect(s.replicas).toEqual([3, 3, 3, 3, 3, 3]);
   expect(s.ledBefore).toBeGreaterThanOrEqual(2);
   expect(s.leadersMovedS).toBeLessThan(30);
-  // A short pause, then 202s again on two brokers, and the node back in every ISR.
-  expect(s.recoverS).toBeLessThan(20);
-  expect(s.degraded202).toBeGreaterThan(0);
+  // A short pause, then 202s again on two brokers, and the node back in every ISR (with a gate
+  // lost too, 202s come back once the heal is done, which may be after the node is back).
+  expect(s.recoverS).toBeLessThan(bound.recoverS ?? 20);
+  if (bound.recoverS === undefined) expect(s.degraded202).toBeGreaterThan(0);
   expect(s.isrS).toBeLessThan(60);
   expect(r.row.accepted).toBeGreaterThan(0);
 }
