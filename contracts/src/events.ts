@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { id } from './ids.js';
 
@@ -22,4 +23,16 @@ export type CouponIssuedEvent = z.infer<typeof couponIssuedEvent>;
 
 export function eventKey(e: Pick<CouponIssuedEvent, 'userId'>): string {
   return String(e.userId);
+}
+
+/** A new event for an admission: a fresh eventId, issued now (the issuer, reconcile, tests, bench). */
+export function newIssuedEvent(couponId: number, userId: number, requestId: string): CouponIssuedEvent {
+  return {
+    v: COUPON_ISSUED_VERSION,
+    eventId: randomUUID(),
+    couponId,
+    userId,
+    issuedAt: Date.now(),
+    requestId,
+  };
 }

@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { PassThrough } from 'node:stream';
-import { COUPON_ISSUED_VERSION, type CouponIssuedEvent, encodeIssuedEvent } from '@coupon/contracts';
+import { type CouponIssuedEvent, encodeIssuedEvent, newIssuedEvent } from '@coupon/contracts';
 import type { DbPool } from '@coupon/db';
 import { createDeps, type OwnedDeps, opsEnv } from '@coupon/ops';
 import type { Producer } from 'kafkajs';
@@ -68,13 +67,5 @@ export function createCouponRow(pool: DbPool, id: number, quantity: number) {
 
 /** A valid CouponIssuedEvent as the issuer would write it. */
 export function eventJson(couponId: number, userId: number): string {
-  const e: CouponIssuedEvent = {
-    v: COUPON_ISSUED_VERSION,
-    eventId: randomUUID(),
-    couponId,
-    userId,
-    issuedAt: Date.now(),
-    requestId: 'ops-test',
-  };
-  return encodeIssuedEvent(e).value;
+  return encodeIssuedEvent(newIssuedEvent(couponId, userId, 'ops-test')).value;
 }

@@ -1,10 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import {
-  COUPON_ISSUED_VERSION,
-  type CouponIssuedEvent,
   decodeIssuedEvent,
   encodeIssuedEvent,
   gateKeys,
+  newIssuedEvent,
   reconcileGraceKey,
   reconcileLockKey,
   type TopicNames,
@@ -308,17 +306,7 @@ async function forgetSettled(deps: ReconcileDeps, couponId: number): Promise<voi
 
 /** New events for admitted users without a row: a new eventId, issued now, requestId 'reconcile'. */
 async function publish(producer: Producer, topic: string, couponId: number, users: number[]): Promise<void> {
-  const messages = users.map((userId) => {
-    const e: CouponIssuedEvent = {
-      v: COUPON_ISSUED_VERSION,
-      eventId: randomUUID(),
-      couponId,
-      userId,
-      issuedAt: Date.now(),
-      requestId: 'reconcile',
-    };
-    return encodeIssuedEvent(e);
-  });
+  const messages = users.map((userId) => encodeIssuedEvent(newIssuedEvent(couponId, userId, 'reconcile')));
   await producer.send({ topic, acks: -1, messages });
 }
 

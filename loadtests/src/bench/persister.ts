@@ -4,9 +4,8 @@
  * deleted afterwards (the gate never admitted them).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { COUPON_ISSUED_VERSION, type CouponIssuedEvent, eventKey, topicNames } from '@coupon/contracts';
+import { eventKey, newIssuedEvent, topicNames } from '@coupon/contracts';
 import { Kafka, logLevel } from 'kafkajs';
 import mysql from 'mysql2/promise';
 import { DATABASE_URL, rowStats } from '../rows.ts';
@@ -80,14 +79,7 @@ async function produce(kafka: Kafka, topic: string, couponId: number): Promise<n
   for (let i = 0; i < DRAIN_EVENTS; i += batch) {
     const messages = [];
     for (let j = i; j < Math.min(DRAIN_EVENTS, i + batch); j++) {
-      const event: CouponIssuedEvent = {
-        v: COUPON_ISSUED_VERSION,
-        eventId: randomUUID(),
-        couponId,
-        userId: userBase + j,
-        issuedAt: Date.now(),
-        requestId: `bench-${j}`,
-      };
+      const event = newIssuedEvent(couponId, userBase + j, `bench-${j}`);
       messages.push({ key: eventKey(event), value: JSON.stringify(event) });
     }
     await producer.send({ topic, acks: -1, messages });

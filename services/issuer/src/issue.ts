@@ -1,11 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import {
   AppError,
-  COUPON_ISSUED_VERSION,
-  type CouponIssuedEvent,
   encodeIssuedEvent,
   type IssueRequest,
   type IssueResponse,
+  newIssuedEvent,
 } from '@coupon/contracts';
 import { type DbPool, findCoupon } from '@coupon/db';
 import { type Gate, GateBusyError, ReplicationUnconfirmedError } from '@coupon/gate';
@@ -135,14 +133,7 @@ export class IssueService {
 
   /** The event must be durable in Kafka before we answer. Returns its id. */
   private async produce(req: IssueRequest): Promise<string> {
-    const event: CouponIssuedEvent = {
-      v: COUPON_ISSUED_VERSION,
-      eventId: randomUUID(),
-      couponId: req.couponId,
-      userId: req.userId,
-      issuedAt: Date.now(),
-      requestId: req.requestId,
-    };
+    const event = newIssuedEvent(req.couponId, req.userId, req.requestId);
     try {
       await this.deps.producer.send(encodeIssuedEvent(event));
       this.guard.succeeded();
