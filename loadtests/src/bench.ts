@@ -5,7 +5,8 @@
  *   3. the sold-out path (quantity exhausted, every request a new user), with the gateway's sold-out
  *      answer at the edge on and off (the run-time setting edgeSoldOutTtlMs);
  *   3b. steps 2 and 3 again with auth on: a second gateway with AUTH_MODE=jwt (HS256), a new token
- *      per request (bench/auth.ts), its edge answer on (the default);
+ *      per request (bench/auth.ts), its edge answer on (the default: a sold-out coupon is answered
+ *      before the token is checked, docs/decisions/0017);
  *   4. persister drain rate: N events produced straight to a topic of its own (KAFKA_TOPIC_PREFIX),
  *      then a separate persister started on it, timed until N rows;
  *   5. the seed scenario (loadtests/run seed): event-to-row p99 from the table, p95/p99/max;

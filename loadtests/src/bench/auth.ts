@@ -1,8 +1,10 @@
 /**
  * Steps 2b and 3b: the accepted and sold-out paths again, through a second gateway with
  * AUTH_MODE=jwt (HS256) started by the bench beside the running one, in front of the same issuer:
- * every request a new user with a token the gateway has never seen, so each costs one signature
- * check (the cache of verified tokens never hits: the worst case for verification).
+ * every request a new user with a token the gateway has never seen, so each accepted request costs
+ * one signature check (the cache of verified tokens never hits: the worst case for verification). On
+ * the sold-out path the edge answers before the token is checked (docs/decisions/0017), except the
+ * one request per edge lifetime that asks the issuer again.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';

@@ -104,7 +104,7 @@ function authRows(x: Results): Row[] {
     ...(auth
       ? ([
           ['accepted path, auth on (HS256, new token each)', wrkFigures(auth.accepted), '', ''],
-          ['sold-out path, auth on (HS256, new token each)', wrkFigures(auth.soldOut), '', ''],
+          ['sold-out path, auth on (edge before the token)', wrkFigures(auth.soldOut), '', ''],
         ] as Row[])
       : []),
     ['accepted CPU / bare node:http, auth off / on', ratio(x.accepted, auth?.accepted), '', ''],

@@ -92,14 +92,17 @@ export function issueHandler(deps: IssueHandlerDeps) {
         'exactly one couponId query parameter, a positive integer, is required',
       );
 
-    // Cheapest refusal first: the address (many ids from one script) before any signature check,
-    // the user (hammering after a 409) once the token says who it is, the global bucket last.
-    const { auth, clients } = deps;
+    // Cheapest refusal first: the address (many ids from one script), then the edge's SOLD_OUT (an
+    // answer about the coupon, the same for every caller, so it needs no identity: most of a crowd
+    // after the stock is gone costs neither a signature check nor the issuer; decisions/0017), the
+    // token, the user (hammering after a 409) once the token says who it is, the global bucket last.
+    const { auth, clients, edge } = deps;
     if (clients?.limitsAddress) {
       const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
       const wait = await clients.address(clientAddress(incoming, deps.trustedProxies));
       if (wait !== undefined) return throttled(c, wait, 'too many requests from this address');
     }
+    if (edge?.soldOut(couponId)) return reject(c, REJECTED.SOLD_OUT.code, REJECTED.SOLD_OUT.message);
     if (auth) {
       const d = auth.check(c.req.header('authorization'), userId);
       const denied = d instanceof Promise ? await d : d;
@@ -110,9 +113,6 @@ export function issueHandler(deps: IssueHandlerDeps) {
       const wait = v instanceof Promise ? await v : v;
       if (wait !== undefined) return throttled(c, wait, 'too many requests for this user');
     }
-    // Before the bucket, once the caller is known: an answer the edge gives itself costs the issuer nothing.
-    const edge = deps.edge;
-    if (edge?.soldOut(couponId)) return reject(c, REJECTED.SOLD_OUT.code, REJECTED.SOLD_OUT.message);
 
     const token = deps.limiter.take();
     if (token !== true && !(await token))
