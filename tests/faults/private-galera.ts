@@ -90,6 +90,7 @@ export class Galera {
 
   async stop(): Promise<void> {
     await this.stack('down', ...SERVICES).catch(() => undefined);
-    rmSync(this.home, { recursive: true, force: true });
+    if (process.env.FAULTS_KEEP_GALERA === '1') console.log(`[faults] Galera state kept in ${this.home}`);
+    else rmSync(this.home, { recursive: true, force: true });
   }
 }

@@ -23,6 +23,8 @@ export interface PersisterMetrics {
   writer: Required<WriterHooks>;
   /** Reports the consumer group's lag, read through this admin client on scrape. */
   watchLag(admin: LagAdmin, cfg: LagConfig): void;
+  /** Counts a consumer brought back after a crash kafkajs does not restart from (restart.ts). */
+  consumerRestarted(): void;
   /** Disconnects the admin client used for the lag. */
   close(): Promise<void>;
 }
@@ -81,6 +83,11 @@ export function createPersisterMetrics(registry: Registry = createRegistry('pers
     help: "Rows MySQL's quantity guard refused because the coupon's quantity was reached (the Redis gate admitted more users than the quantity); each went to the DLT as OVER_QUANTITY. Counted once per refused user.",
     registers: [registry],
   });
+  const restarts = new Counter({
+    name: 'persister_consumer_restarts_total',
+    help: 'Consumer restarts after a crash kafkajs does not restart from by itself (a non-retriable error); the batch is read again.',
+    registers: [registry],
+  });
   const eventToRow = new Histogram({
     name: 'coupon_event_to_row_seconds',
     help: "Time from the gate's admission (event issuedAt) to the committed row and offset, per event.",
@@ -106,6 +113,7 @@ export function createPersisterMetrics(registry: Registry = createRegistry('pers
     watchLag(admin, cfg) {
       lag = { reader: new LagReader(admin, cfg, () => lagErrors.inc()), topic: cfg.topic };
     },
+    consumerRestarted: () => restarts.inc(),
     close: async () => lag?.reader.close(),
   };
 }

@@ -18,6 +18,7 @@ import {
 import { createApp } from './app.js';
 import type { PersisterEnv } from './env.js';
 import { createPersisterMetrics } from './metrics.js';
+import { restartAfterCrash } from './restart.js';
 import { BatchWriter } from './writer.js';
 
 export interface RunningPersister {
@@ -26,6 +27,9 @@ export interface RunningPersister {
   shutdown: Shutdown;
   stop(): Promise<void>;
 }
+
+/** After a crash kafkajs does not restart from, the consumer is brought back after this long. */
+const CRASH_RESTART_MS = 2_000;
 
 /** Joins the consumer group and writes batches; /health and /ready on PORT. */
 export async function startPersister(
@@ -73,9 +77,23 @@ export async function startPersister(
   consumer.on(consumer.events.GROUP_JOIN, () => {
     joined = true;
   });
+  let stopping = false;
+  const run = () =>
+    consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: env.PARTITIONS_CONCURRENCY,
+      eachBatch: writer.handle,
+    });
+  const crashed = restartAfterCrash({ connect: () => consumer.connect(), run }, log, {
+    delayMs: CRASH_RESTART_MS,
+    stopped: () => stopping,
+    onRestart: () => metrics.consumerRestarted(),
+  });
   consumer.on(consumer.events.CRASH, (e) => {
     joined = false;
     log.error({ err: e.payload.error, restart: e.payload.restart }, 'KafkaException: consumer crashed');
+    crashed(e.payload.restart);
   });
   consumer.on(consumer.events.STOP, () => {
     joined = false;
@@ -93,12 +111,7 @@ export async function startPersister(
 
   await consumer.connect();
   await consumer.subscribe({ topic: topics.issued, fromBeginning: true });
-  await consumer.run({
-    autoCommit: false,
-    eachBatchAutoResolve: false,
-    partitionsConsumedConcurrently: env.PARTITIONS_CONCURRENCY,
-    eachBatch: writer.handle,
-  });
+  await run();
 
   const shutdown = new Shutdown(log, env.SHUTDOWN_TIMEOUT_MS);
   const app = createApp({
@@ -113,7 +126,10 @@ export async function startPersister(
   log.info({ port, group: topics.persisterGroup }, 'persister running');
 
   shutdown
-    .add('leave consumer group', () => consumer.disconnect())
+    .add('leave consumer group', () => {
+      stopping = true;
+      return consumer.disconnect();
+    })
     .add('disconnect dlt producer', () => dltProducer.disconnect())
     .add('close http', () => closeServer(server))
     .add('close metrics', () => metrics.close())
