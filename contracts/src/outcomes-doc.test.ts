@@ -21,7 +21,10 @@ function outcomeRows(markdown: string): Row[] {
       columns = undefined;
       return;
     }
-    const cells = text.slice(1, text.endsWith('|') ? -1 : undefined).split('|').map((c) => c.trim());
+    const cells = text
+      .slice(1, text.endsWith('|') ? -1 : undefined)
+      .split('|')
+      .map((c) => c.trim());
     if (/^-+$/.test(cells[0]?.replaceAll(':', '') ?? '')) return;
     if (!columns) {
       const status = cells.indexOf('status');
@@ -53,7 +56,9 @@ describe('docs/outcomes.md', () => {
   });
 
   it('error: no row names a code ERROR_CODES does not have', () => {
-    const unknown = documented.filter((d) => !(d.code in ERROR_CODES)).map((d) => `${d.code} (line ${d.line})`);
+    const unknown = documented
+      .filter((d) => !(d.code in ERROR_CODES))
+      .map((d) => `${d.code} (line ${d.line})`);
     expect(unknown, 'codes in docs/outcomes.md that contracts/src/errors.ts does not define').toEqual([]);
   });
 

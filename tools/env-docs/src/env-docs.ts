@@ -172,7 +172,8 @@ export function updateDoc(doc: string, block: string): string {
   const s = doc.indexOf(START);
   const e = doc.indexOf(END);
   if (s >= 0 && e > s) return `${doc.slice(0, s + START.length)}\n${block}\n${doc.slice(e)}`;
-  if (s >= 0 || e >= 0) throw new Error(`${TARGET} has ${START} and ${END} out of order or one without the other`);
+  if (s >= 0 || e >= 0)
+    throw new Error(`${TARGET} has ${START} and ${END} out of order or one without the other`);
   const section = `${START}\n${block}\n${END}\n`;
   const heading = new RegExp(`^${HEADING}[ \\t]*\\n`, 'm').exec(doc);
   if (heading) {
