@@ -12,7 +12,7 @@ import { knownVariables, ROOT, type Service } from './schema.js';
  * service and its port the way the service's env schema does, its environment holds only variables
  * that schema knows and parses, the ports it publishes and calls are the ports the services listen
  * on, and its health check is the image's (GET /health on PORT). `docker compose up` itself is not
- * run here (README "Deploy").
+ * run here (docs/deploy.md, "Compose").
  */
 
 interface ComposeService {

@@ -48,7 +48,8 @@ const variables = z.object({
   /**
    * Gather issue requests this long into one issuer call (0: only those of one event-loop turn).
    * Requests that arrive one by one then share calls: up to this much latency for less CPU per request
-   * in the gateway, the issuer and Redis (why 1 ms, with the figures: docs/decisions/0014-issuer-linger.md).
+   * in the gateway, the issuer and Redis. Why this default, with the figures:
+   * docs/decisions/0014-issuer-linger.md.
    */
   ISSUER_LINGER_MS: z.coerce.number().int().min(0).max(20).default(1),
   /**

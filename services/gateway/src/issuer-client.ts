@@ -24,7 +24,10 @@ export interface IssuerClientConfig {
   maxInFlight: number;
   /** Issue requests sent to the issuer in one call at most (those gathered within lingerMs go together). */
   maxBatch: number;
-  /** Gather requests this long into one call (ISSUER_LINGER_MS, 1 by default; 0: one event-loop turn). */
+  /**
+   * ISSUER_LINGER_MS: gather requests this long into one call; 0 or absent: those of one event-loop
+   * turn (docs/decisions/0014-issuer-linger.md).
+   */
   lingerMs?: number;
   errorThresholdPercentage: number;
   volumeThreshold: number;

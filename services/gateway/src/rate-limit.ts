@@ -64,10 +64,11 @@ class SharedTimeout extends Error {
  * A token bucket on bottleneck's reservoir (refilled on an interval up to `burst`), shared through
  * bottleneck's Redis datastore when several gateways run.
  *
- * Every reservoir call yields a timer tick (about 1 ms), so the hot path does not make one per
- * request: the gateway leases tokens from the reservoir in small chunks and spends them locally with
- * a synchronous decrement. Only the request that finds the local lease empty waits for the next
- * chunk. schedule() is never used: it tops out near 440 jobs/s.
+ * Every reservoir call yields a timer tick, so the hot path does not make one per request: the
+ * gateway leases tokens from the reservoir in small chunks and spends them locally with a synchronous
+ * decrement. Only the request that finds the local lease empty waits for the next chunk. schedule()
+ * is never used: it is far too slow for the issue path. The figures:
+ * docs/decisions/0017-lease-tokens-from-the-reservoir.md.
  *
  * Shared, a lease that fails or takes longer than `sharedTimeoutMs` (Redis unreachable, or its
  * datastore erring) switches the limiter to a per-instance fallback bucket with the same rate and
@@ -296,11 +297,11 @@ export class RateLimiter {
     return new Bottleneck({
       ...this.bucketOptions(),
       reservoir,
-      // The local datastore refills only on its heartbeat (250 ms by default), and only once at
-      // least a whole interval has passed since the last refill, counted from that heartbeat: a
-      // heartbeat equal to the interval skipped refills whenever a timer fired a millisecond
-      // early or the loop lagged (measured: 77 % of the rate). Beat ten times per shortest interval
-      // (100 ms): updateSettings cannot change the heartbeat when the rate changes at run time.
+      // The local datastore refills only on its heartbeat, and only once at least a whole interval
+      // has passed since the last refill, counted from that heartbeat: a heartbeat equal to the
+      // interval skipped refills whenever a timer fired a millisecond early or the loop lagged
+      // (the figures: docs/decisions/0017-lease-tokens-from-the-reservoir.md). Beat ten times per
+      // shortest interval: updateSettings cannot change the heartbeat when the rate changes at run time.
       heartbeatInterval: 10,
     });
   }

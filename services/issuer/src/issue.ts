@@ -116,7 +116,8 @@ export class IssueService {
   /**
    * One line per batch for the accepted requests, each as `requestId eventId couponId userId`
    * (rejections stay silent: counters only); at most LOG_ISSUED_PER_LINE per line, so a line stays
-   * under the 16 KiB that log shippers split at. A line per request cost 7 % of the issuer's CPU.
+   * under the 16 KiB that log shippers split at. A line per request cost too much of the issuer's
+   * CPU (loadtests/CPU.md, "What each change bought").
    */
   private logIssued(reqs: readonly IssueRequest[], results: Array<IssueResponse | AppError>): void {
     const issued: string[] = [];

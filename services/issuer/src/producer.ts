@@ -62,9 +62,10 @@ type Pending = {
  * One after another includes a batch whose callers were already answered at the delivery timeout:
  * kafkajs keeps retrying it, and a second send meanwhile races it for the partitions' sequence
  * numbers (kafkajs takes them per broker, so after a leader moved the new leader gets a later batch's
- * numbers first: OUT_OF_ORDER_SEQUENCE_NUMBER, seen on 193 of 300 failed produces when a broker of
- * three was killed). The next batch waits for that send to end; messages that wait past the
- * delivery timeout meanwhile fail with NotSentError, a definite failure.
+ * numbers first: OUT_OF_ORDER_SEQUENCE_NUMBER, seen on most failed produces when a broker of three
+ * was killed; docs/decisions/0016-producer-horizon-and-wait-connections.md). The next batch waits for
+ * that send to end; messages that wait past the delivery timeout meanwhile fail with NotSentError, a
+ * definite failure.
  *
  * After any failed send the kafkajs producer is replaced (`renew`: a new producer id, sequences from
  * 0) before the next batch. kafkajs takes a partition's sequence numbers back when a request fails,
@@ -275,9 +276,9 @@ export class BatchingProducer {
  * producer was disconnected, so kafkajs refused the send before writing anything. Everything else is
  * ambiguous and keeps the slot (reconcile repairs it): timeouts and lost connections may have written
  * the batch, and a broker's rejection is per partition while one send spans several, so the events of
- * the other partitions may be in the log (measured: an OUT_OF_ORDER_SEQUENCE_NUMBER rejection after a
- * Kafka outage released 14 slots whose events had been written). A "not connected" met on a retry
- * is ambiguous too: an earlier attempt may have written the batch.
+ * the other partitions may be in the log (releasing on an OUT_OF_ORDER_SEQUENCE_NUMBER rejection freed
+ * slots whose events had been written: docs/decisions/0004-release-only-on-definite-produce-failure.md).
+ * A "not connected" met on a retry is ambiguous too: an earlier attempt may have written the batch.
  */
 export function isDefiniteFailure(err: unknown): boolean {
   if (err instanceof DeliveryTimeoutError) return false;

@@ -12,14 +12,22 @@ import {
   renderService,
   SERVICES,
   START,
-  updateReadme,
+  TARGET,
+  updateDoc,
 } from './env-docs.js';
 
-describe('README.md Configuration', () => {
-  it('happy: the tables in README.md match the env schemas and comments (run `pnpm docs:env` to fix)', () => {
+describe('docs/configuration.md', () => {
+  it('happy: its tables match the env schemas and comments (run `pnpm docs:env` to fix)', () => {
+    const doc = readFileSync(join(ROOT, TARGET), 'utf8');
+    expect(doc).toContain(START);
+    expect(updateDoc(doc, render()), `${TARGET} is out of date: run \`pnpm docs:env\``).toBe(doc);
+  });
+
+  it('happy: the README keeps no copy of the tables, only a link', () => {
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-    expect(readme).toContain(START);
-    expect(updateReadme(readme, render()), 'README.md is out of date: run `pnpm docs:env`').toBe(readme);
+    expect(readme).not.toContain(START);
+    expect(readme).not.toMatch(/^\| `[A-Z_]+` \| /m);
+    expect(readme).toContain(`](${TARGET})`);
   });
 
   it('happy: every key of every service schema has a row, with the default a developer machine uses', () => {
@@ -84,7 +92,7 @@ describe('generator', () => {
     });
     const out = renderService({ name: 'demo', schema, sources: ['env.ts'] }, () => source);
     expect(out.split('\n')).toEqual([
-      '### demo (`env.ts`)',
+      '## demo (`env.ts`)',
       '',
       '| variable | default | description |',
       '|---|---|---|',
@@ -95,24 +103,26 @@ describe('generator', () => {
     ]);
   });
 
+  it('happy: a missing page becomes the heading and the block', () => {
+    expect(updateDoc('', 'A')).toBe(`# Configuration\n\n${START}\nA\n${END}\n`);
+  });
+
   it('happy: markers and heading are appended when missing, and only the text between them changes', () => {
-    const readme = '# x\n\n## Other\n\ntext\n';
-    const first = updateReadme(readme, 'A');
-    expect(first).toBe(`# x\n\n## Other\n\ntext\n\n## Configuration\n\n${START}\nA\n${END}\n`);
+    const doc = 'Intro.\n\n## Other\n\ntext\n';
+    const first = updateDoc(doc, 'A');
+    expect(first).toBe(`Intro.\n\n## Other\n\ntext\n\n# Configuration\n\n${START}\nA\n${END}\n`);
     const withLater = `${first}\n## Later section\n\nmore\n`;
-    expect(updateReadme(withLater, 'B')).toBe(withLater.replace(`${START}\nA\n`, `${START}\nB\n`));
-    expect(updateReadme(updateReadme(withLater, 'B'), 'B')).toBe(updateReadme(withLater, 'B'));
+    expect(updateDoc(withLater, 'B')).toBe(withLater.replace(`${START}\nA\n`, `${START}\nB\n`));
+    expect(updateDoc(updateDoc(withLater, 'B'), 'B')).toBe(updateDoc(withLater, 'B'));
   });
 
   it('happy: an existing Configuration heading gets the markers right under it', () => {
-    const readme = '# x\n\n## Configuration\n\nHand-written intro.\n';
-    expect(updateReadme(readme, 'A')).toBe(
-      `# x\n\n## Configuration\n\n${START}\nA\n${END}\n\nHand-written intro.\n`,
-    );
+    const doc = '# Configuration\n\nHand-written intro.\n';
+    expect(updateDoc(doc, 'A')).toBe(`# Configuration\n\n${START}\nA\n${END}\n\nHand-written intro.\n`);
   });
 
   it('error: a lone or reversed marker is refused rather than guessed at', () => {
-    expect(() => updateReadme(`# x\n${START}\n`, 'A')).toThrow(/out of order/);
-    expect(() => updateReadme(`# x\n${END}\n${START}\n`, 'A')).toThrow(/out of order/);
+    expect(() => updateDoc(`# x\n${START}\n`, 'A')).toThrow(/out of order/);
+    expect(() => updateDoc(`# x\n${END}\n${START}\n`, 'A')).toThrow(/out of order/);
   });
 });

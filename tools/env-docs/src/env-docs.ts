@@ -7,7 +7,7 @@ import { persisterEnv } from '@coupon/persister';
 import ts from 'typescript';
 
 /**
- * README.md's Configuration tables, generated so they cannot drift from the code: the variables and
+ * docs/configuration.md's tables, generated so they cannot drift from the code: the variables and
  * their defaults come from each service's zod schema itself, the descriptions from the JSDoc comment
  * above each key in the env.ts files (zod cannot see comments; a `.describe()` or `.meta()` on a key
  * takes precedence when present).
@@ -16,9 +16,12 @@ import ts from 'typescript';
 /** Repository root: this file is tools/env-docs/src/env-docs.ts, or its build in tools/env-docs/dist. */
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
+/** The generated page, repository-relative: the one home of every variable, its default and its meaning. */
+export const TARGET = 'docs/configuration.md';
+
 export const START = '<!-- env:start -->';
 export const END = '<!-- env:end -->';
-export const HEADING = '## Configuration';
+export const HEADING = '# Configuration';
 
 /** What we need of a z.object: its keys, in declaration order (spreads first, as written). */
 export interface EnvSchema {
@@ -133,9 +136,9 @@ export function renderService(svc: ServiceEnv, read: (path: string) => string): 
     if (choices) text += ` One of: ${choices.map((c) => `\`${c}\``).join(', ')}.`;
     return `| \`${name}\` | ${formatDefault(envDefault(key))} | ${cell(text)} |`;
   });
-  const where = svc.sources.at(-1) ?? '';
+  const where = svc.sources.filter((s) => s !== KIT_ENV).map((s) => `\`${s}\``);
   return [
-    `### ${svc.name} (\`${where}\`)`,
+    `## ${svc.name} (${where.join(', ')})`,
     '',
     '| variable | default | description |',
     '|---|---|---|',
@@ -154,27 +157,30 @@ export function render(
     'Each service reads its configuration from environment variables only, parsed once at start-up by a zod',
     'schema: a bad value stops the process with a message naming the variable. Every default works on a',
     'developer machine with the local stack; in containers set the addresses (see `infra/compose.yaml`).',
+    `The variables every service shares are declared in \`${KIT_ENV}\`.`,
     '',
     services.map((s) => renderService(s, read)).join('\n\n'),
   ].join('\n');
 }
 
 /**
- * README.md with `block` between the markers. Only that text changes; when the markers are missing
- * they go under the Configuration heading, which is appended at the end if it is missing too.
+ * The page with `block` between the markers. Only that text changes; when the markers are missing
+ * they go under the Configuration heading, which is appended at the end if it is missing too (an empty
+ * page becomes the heading and the block).
  */
-export function updateReadme(readme: string, block: string): string {
-  const s = readme.indexOf(START);
-  const e = readme.indexOf(END);
-  if (s >= 0 && e > s) return `${readme.slice(0, s + START.length)}\n${block}\n${readme.slice(e)}`;
+export function updateDoc(doc: string, block: string): string {
+  const s = doc.indexOf(START);
+  const e = doc.indexOf(END);
+  if (s >= 0 && e > s) return `${doc.slice(0, s + START.length)}\n${block}\n${doc.slice(e)}`;
   if (s >= 0 || e >= 0)
-    throw new Error(`README.md has ${START} and ${END} out of order or one without the other`);
+    throw new Error(`${TARGET} has ${START} and ${END} out of order or one without the other`);
   const section = `${START}\n${block}\n${END}\n`;
-  const heading = new RegExp(`^${HEADING}[ \\t]*\\n`, 'm').exec(readme);
+  const heading = new RegExp(`^${HEADING}[ \\t]*\\n`, 'm').exec(doc);
   if (heading) {
     const at = heading.index + heading[0].length;
-    const rest = readme.slice(at);
-    return `${readme.slice(0, at)}\n${section}${rest === '' || rest.startsWith('\n') ? '' : '\n'}${rest}`;
+    const rest = doc.slice(at);
+    return `${doc.slice(0, at)}\n${section}${rest === '' || rest.startsWith('\n') ? '' : '\n'}${rest}`;
   }
-  return `${readme.trimEnd()}\n\n${HEADING}\n\n${section}`;
+  const before = doc.trimEnd();
+  return `${before}${before ? '\n\n' : ''}${HEADING}\n\n${section}`;
 }

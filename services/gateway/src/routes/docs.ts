@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import type { Env } from '@coupon/kit';
 import type { Hono } from 'hono';
 
-/** swagger-ui-dist's folder, found without loading its 1.7 MB bundle into the gateway. */
+/** swagger-ui-dist's folder, found without loading its large bundle into the gateway. */
 const DIST = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/absolute-path.js'));
 
 /** The only files served from it: name → media type. */

@@ -27,7 +27,7 @@ export function registerAdmin(admin: OpenAPIHono<Env>, deps: AdminDeps): void {
     description: "The gateway's ADMIN_TOKEN: `Authorization: Bearer <ADMIN_TOKEN>`.",
   });
   // Only admin routes take a body; on the issue route bodyLimit would build a web Request and a
-  // stream for every body-less POST (12 % of gateway CPU in a profile under the seed load).
+  // stream for every body-less POST (its cost in a profile: loadtests/RESULTS.md, "Bottlenecks").
   admin.use(
     bodyLimit({
       maxSize: 16 * 1024,
