@@ -68,7 +68,7 @@ class SharedTimeout extends Error {
  * gateway leases tokens from the reservoir in small chunks and spends them locally with a synchronous
  * decrement. Only the request that finds the local lease empty waits for the next chunk. schedule()
  * is never used: it is far too slow for the issue path. The figures:
- * docs/decisions/0017-lease-tokens-from-the-reservoir.md.
+ * docs/decisions/0021-lease-tokens-from-the-reservoir.md.
  *
  * Shared, a lease that fails or takes longer than `sharedTimeoutMs` (Redis unreachable, or its
  * datastore erring) switches the limiter to a per-instance fallback bucket with the same rate and
@@ -300,7 +300,7 @@ export class RateLimiter {
       // The local datastore refills only on its heartbeat, and only once at least a whole interval
       // has passed since the last refill, counted from that heartbeat: a heartbeat equal to the
       // interval skipped refills whenever a timer fired a millisecond early or the loop lagged
-      // (the figures: docs/decisions/0017-lease-tokens-from-the-reservoir.md). Beat ten times per
+      // (the figures: docs/decisions/0021-lease-tokens-from-the-reservoir.md). Beat ten times per
       // shortest interval: updateSettings cannot change the heartbeat when the rate changes at run time.
       heartbeatInterval: 10,
     });
