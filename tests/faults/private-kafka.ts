@@ -79,7 +79,9 @@ export class PrivateKafka {
 
   /** The single broker's settings, as the stack writes them, then this broker's identity: it advertises the proxy. */
   private configure(): void {
-    const settings = ['broker.properties', 'single.properties'].map((f) => readFileSync(join(KAFKA_CONFIG, f), 'utf8'));
+    const settings = ['broker.properties', 'single.properties'].map((f) =>
+      readFileSync(join(KAFKA_CONFIG, f), 'utf8'),
+    );
     const identity = [
       'node.id=1',
       `controller.quorum.voters=1@127.0.0.1:${this.controllerPort}`,
