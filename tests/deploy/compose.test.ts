@@ -3,7 +3,7 @@ import { gatewayEnv } from '@coupon/gateway';
 import { issuerEnv } from '@coupon/issuer';
 import { persisterEnv } from '@coupon/persister';
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { COMPOSE_FILES, type ComposeService, interpolate, loadCompose } from './compose.js';
 import { knownVariables, ROOT, type Service } from './schema.js';
 
 /**
@@ -15,31 +15,10 @@ import { knownVariables, ROOT, type Service } from './schema.js';
  * run here (docs/deploy.md, "Compose").
  */
 
-interface ComposeService {
-  build?: { dockerfile?: string; args?: Record<string, string> };
-  environment?: Record<string, string | number | null>;
-  ports?: string[];
-  healthcheck?: unknown;
-  depends_on?: Record<string, { condition: string }>;
-  stop_grace_period?: string;
-}
-
-const FILES = ['infra/compose.yaml', 'infra/compose.ha.yaml'];
 const SCHEMAS = { gateway: gatewayEnv, issuer: issuerEnv, persister: persisterEnv };
 
 function load(file: string): Record<string, ComposeService> {
-  const doc = parse(readFileSync(`${ROOT}/${file}`, 'utf8'), { merge: true, maxAliasCount: -1 });
-  return doc.services;
-}
-
-/** Compose's own interpolation, enough for these files: ${X:-default}, ${X:?message}, ${X}. */
-function interpolate(value: string, env: Record<string, string>): string {
-  return value.replace(/\$\{(\w+)(?::([-?])([^}]*))?\}/g, (_, name: string, op?: string, rest?: string) => {
-    const v = env[name];
-    if (v !== undefined && v !== '') return v;
-    if (op === '?') throw new Error(`required variable ${name}: ${rest}`);
-    return op === '-' ? (rest ?? '') : '';
-  });
+  return loadCompose(file).services;
 }
 
 function apps(file: string): [string, ComposeService, Service][] {
@@ -54,7 +33,7 @@ const shell = {
   AUTH_MODE: 'trusted-upstream',
 };
 
-describe.each(FILES)('%s', (file) => {
+describe.each(COMPOSE_FILES)('%s', (file) => {
   it('happy: parses, and builds each of the three services from the one Dockerfile', () => {
     const built = apps(file);
     expect(new Set(built.map(([, , svc]) => svc))).toEqual(new Set(['gateway', 'issuer', 'persister']));

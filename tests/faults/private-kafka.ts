@@ -9,6 +9,8 @@ import { FaultProxy } from '../integration/proxy.js';
 import { freePort, track } from './processes.js';
 
 const KAFKA_HOME = fileURLToPath(new URL('../../.local/kafka', import.meta.url));
+/** The stack's broker settings and logging (infra/config/kafka), shared with the compose files. */
+const KAFKA_CONFIG = fileURLToPath(new URL('../../infra/config/kafka', import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Kafka's Uuid format; one starting with '-' would be read as an option by StorageTool (seen). */
@@ -75,30 +77,21 @@ export class PrivateKafka {
     return join(this.dir, 'broker.log');
   }
 
+  /** The single broker's settings, as the stack writes them, then this broker's identity: it advertises the proxy. */
   private configure(): void {
-    const lines = [
-      'process.roles=broker,controller',
+    const settings = ['broker.properties', 'single.properties'].map((f) =>
+      readFileSync(join(KAFKA_CONFIG, f), 'utf8'),
+    );
+    const identity = [
       'node.id=1',
       `controller.quorum.voters=1@127.0.0.1:${this.controllerPort}`,
       `listeners=PLAINTEXT://127.0.0.1:${this.port},CONTROLLER://127.0.0.1:${this.controllerPort}`,
       `advertised.listeners=PLAINTEXT://127.0.0.1:${this.proxy.port}`,
-      'controller.listener.names=CONTROLLER',
       'inter.broker.listener.name=PLAINTEXT',
       'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
       `log.dirs=${join(this.dir, 'data')}`,
-      'num.partitions=6',
-      'default.replication.factor=1',
-      'offsets.topic.replication.factor=1',
-      'offsets.topic.num.partitions=6',
-      'share.coordinator.state.topic.replication.factor=1',
-      'share.coordinator.state.topic.min.isr=1',
-      'transaction.state.log.replication.factor=1',
-      'transaction.state.log.min.isr=1',
-      'min.insync.replicas=1',
-      'group.initial.rebalance.delay.ms=0',
-      'auto.create.topics.enable=false',
     ];
-    writeFileSync(this.props, `${lines.join('\n')}\n`);
+    writeFileSync(this.props, `${settings.join('')}${identity.join('\n')}\n`);
   }
 
   /** Starts the broker (on its existing data) and waits for "Kafka Server started". */
@@ -109,7 +102,7 @@ export class PrivateKafka {
       spawn(
         'java',
         ['-Xms256m', '-Xmx512m', '-XX:+UseG1GC', '-Djava.awt.headless=true']
-          .concat([`-Dlog4j2.configurationFile=${KAFKA_HOME}/log4j2.yaml`, '-cp', `${KAFKA_HOME}/lib/*`])
+          .concat([`-Dlog4j2.configurationFile=${KAFKA_CONFIG}/log4j2.yaml`, '-cp', `${KAFKA_HOME}/lib/*`])
           .concat(['kafka.Kafka', this.props]),
         { stdio: ['ignore', fd, fd] },
       ),

@@ -99,19 +99,10 @@ gal_seed() {
   gal_args 1
   start_bg galera1 "$(bin mariadbd)" "${GAL_ARGS[@]}" --wsrep-new-cluster
   wait_ready galera1 120
-  gal_root 1 <<'SQL' || die "galera1: creating the database and users failed"
-DROP USER IF EXISTS ''@'localhost';
-CREATE DATABASE IF NOT EXISTS coupon CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
-CREATE USER IF NOT EXISTS 'coupon'@'%'         IDENTIFIED BY 'coupon';
-CREATE USER IF NOT EXISTS 'coupon'@'localhost' IDENTIFIED BY 'coupon';
-CREATE USER IF NOT EXISTS 'coupon'@'127.0.0.1' IDENTIFIED BY 'coupon';
-GRANT ALL PRIVILEGES ON *.* TO 'coupon'@'%'         WITH GRANT OPTION;
-GRANT ALL PRIVILEGES ON *.* TO 'coupon'@'localhost' WITH GRANT OPTION;
-GRANT ALL PRIVILEGES ON *.* TO 'coupon'@'127.0.0.1' WITH GRANT OPTION;
--- HAProxy's mysql-check logs in without a password and runs nothing
-CREATE USER IF NOT EXISTS 'haproxy'@'127.0.0.1';
-FLUSH PRIVILEGES;
-SQL
+  # the services' database and user (shared with the single server), then the one HAProxy's
+  # mysql-check logs in as: no password, no privilege, it runs nothing
+  { cat "$CONFIG/mariadb/users.sql"; echo "CREATE USER IF NOT EXISTS 'haproxy'@'127.0.0.1';"; } | gal_root 1 \
+    || die "galera1: creating the database and users failed"
   pid=$(svc_pid galera1) || die "galera1: not running after the seed"
   kill -TERM "$pid"
   for (( t = 0; t < 300; t++ )); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done

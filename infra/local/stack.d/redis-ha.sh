@@ -7,9 +7,11 @@
 #   sentinel1 sentinel2 sentinel3  monitor the primary under the name $REDIS_HA_MASTER (quorum 2)
 #
 # Ports: REDIS_HA_PORT (6381: nodes on 6381..6383), REDIS_HA_SENTINEL_PORT (26381: 26381..26383).
-# REDIS_HA_MASTER (coupon), REDIS_HA_DOWN_AFTER_MS (2000), REDIS_HA_FAILOVER_TIMEOUT_MS (6000),
-# REDIS_HA_MAX_LAG_S (2: min-replicas-max-lag). REDIS_HA_ANNOUNCE_PORT: the port at which the
-# others reach redis1 (a test's fault proxy in front of it); default its own port.
+# REDIS_HA_MASTER (coupon). REDIS_HA_ANNOUNCE_PORT: the port at which the others reach redis1 (a
+# test's fault proxy in front of it); default its own port. The settings are the files of
+# infra/config/redis, shared with the compose files: redis.conf and replicated.conf.tmpl for the
+# nodes, sentinel.conf.tmpl for the Sentinels; their knobs (REDIS_HA_MAX_LAG_S,
+# REDIS_HA_DOWN_AFTER_MS, REDIS_HA_FAILOVER_TIMEOUT_MS) have their defaults there.
 # Clients: `stack --ha env` prints REDIS_SENTINELS and REDIS_SENTINEL_MASTER. Setting REDIS_SENTINELS
 # yourself means "use those": none of these is started.
 #
@@ -18,19 +20,12 @@
 # asks the nodes to rewrite theirs (replicaof), so a restart keeps the roles Sentinel assigned.
 # Changing a port afterwards needs `stack --ha reset` (or deleting that directory).
 #
-# Production-like: appendonly + appendfsync always, noeviction, and min-replicas-to-write 1 with a
-# short min-replicas-max-lag, so a primary cut off from its replicas refuses writes (NOREPLICAS)
-# instead of admitting users that a failover would forget.
 
 REDIS_HA_PORT="${REDIS_HA_PORT:-6381}"
 REDIS_HA_SENTINEL_PORT="${REDIS_HA_SENTINEL_PORT:-26381}"
 REDIS_HA_MASTER="${REDIS_HA_MASTER:-coupon}"
-REDIS_HA_DOWN_AFTER_MS="${REDIS_HA_DOWN_AFTER_MS:-2000}"
-REDIS_HA_FAILOVER_TIMEOUT_MS="${REDIS_HA_FAILOVER_TIMEOUT_MS:-6000}"
-REDIS_HA_MAX_LAG_S="${REDIS_HA_MAX_LAG_S:-2}"
 REDIS_HA_ANNOUNCE_PORT="${REDIS_HA_ANNOUNCE_PORT:-$REDIS_HA_PORT}"
 REDIS_HA_NODES=3
-REDIS_HA_QUORUM=2
 
 # ---------------------------------------------------------------------------------------------
 # shared by nodes and Sentinels (<kind> is node or sentinel, <i> 1..3)
@@ -74,22 +69,17 @@ rha_wait() {
 # ---------------------------------------------------------------------------------------------
 # data nodes
 
+# rha_config_head <name> <port>: the lines before the shared settings: loopback, port, directory.
+rha_config_head() {
+  echo "# generated once by infra/local/stack (stack.d/redis-ha.sh) from infra/config/redis; Sentinel rewrites it"
+  printf '%s\n' "bind 127.0.0.1" "port $2" "dir $(rha_dir "$1")"
+}
+
 rha_node_config() { # uses $RHA_I
   local i=$RHA_I
-  cat <<EOF
-# generated once by infra/local/stack (stack.d/redis-ha.sh); Sentinel rewrites replicaof here
-bind 127.0.0.1
-port $(rha_node_port "$i")
-dir $(rha_dir "redis$i")
-daemonize no
-appendonly yes
-appendfsync always
-maxmemory-policy noeviction
-save ""
-min-replicas-to-write 1
-min-replicas-max-lag $REDIS_HA_MAX_LAG_S
-replica-announce-ip 127.0.0.1
-EOF
+  rha_config_head "redis$i" "$(rha_node_port "$i")"
+  "$CONFIG/render" "$CONFIG/redis/redis.conf" "$CONFIG/redis/replicated.conf.tmpl" || return
+  echo "replica-announce-ip 127.0.0.1"
   if (( i == 1 )); then
     echo "replica-announce-port $REDIS_HA_ANNOUNCE_PORT"
   else
@@ -124,18 +114,10 @@ rha_node_after() { rha_wait 30 "redis$1 as the primary or a linked replica" rha_
 # Sentinels
 
 rha_sentinel_config() { # uses $RHA_I
-  local i=$RHA_I m=$REDIS_HA_MASTER
-  cat <<EOF
-# generated once by infra/local/stack (stack.d/redis-ha.sh); Sentinel rewrites this file
-bind 127.0.0.1
-port $(rha_sentinel_port "$i")
-dir $(rha_dir "sentinel$i")
-daemonize no
-sentinel monitor $m 127.0.0.1 $REDIS_HA_ANNOUNCE_PORT $REDIS_HA_QUORUM
-sentinel down-after-milliseconds $m $REDIS_HA_DOWN_AFTER_MS
-sentinel failover-timeout $m $REDIS_HA_FAILOVER_TIMEOUT_MS
-sentinel parallel-syncs $m 1
-EOF
+  rha_config_head "sentinel$RHA_I" "$(rha_sentinel_port "$RHA_I")"
+  echo "daemonize no"
+  REDIS_HA_MASTER=$REDIS_HA_MASTER REDIS_HA_PRIMARY_HOST=127.0.0.1 REDIS_HA_PRIMARY_PORT=$REDIS_HA_ANNOUNCE_PORT \
+    "$CONFIG/render" "$CONFIG/redis/sentinel.conf.tmpl"
 }
 
 # Debian's redis-sentinel is the same binary as redis-server (`redis-server <conf> --sentinel`).
