@@ -16,16 +16,16 @@ import { failedThresholds } from './k6data.ts';
 export type { Analysis, LatencyRow } from './analyze/types.ts';
 
 export async function analyze(dir: string): Promise<Analysis> {
-  const { meta, summary, seconds, scraped, rows, window } = await readResults(dir);
+  const { meta, summary, prom, rows, window } = await readResults(dir);
   const isSeed = meta.suite === 'seed';
   const latency = latencyRows(summary, isSeed);
   const blocked = blockedRows(summary);
-  const { requests, throughput: tp } = throughput(summary, seconds);
+  const { requests, throughput: tp } = throughput(summary, prom, window);
   const ans = answers(summary);
   const inv = invariants(summary, rows);
-  const { procs, machine } = usage(scraped, window);
+  const { procs, machine } = usage(prom, window);
   const { signals, findings } = bottlenecks({
-    scraped,
+    prom,
     window,
     latency,
     blocked,
@@ -42,8 +42,7 @@ export async function analyze(dir: string): Promise<Analysis> {
     meta,
     dir,
     summary,
-    seconds,
-    scraped,
+    prom,
     rows,
     window,
     requests,

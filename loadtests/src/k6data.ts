@@ -1,11 +1,8 @@
-/** Reads k6's results: the --summary-export JSON and the per-sample --out csv (optionally gzipped). */
-import { createReadStream, existsSync } from 'node:fs';
+/** Reads k6's --summary-export JSON (its per-second series come from Prometheus: promql.ts). */
 import { readFile } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
-import { createGunzip } from 'node:zlib';
 
 /** The issue requests' tag (lib.js ISSUE): setup and teardown calls to the admin API are left out. */
-const ISSUE_TAG = 'issue-async';
+export const ISSUE_TAG = 'issue-async';
 
 export type Values = Record<string, number | Record<string, boolean> | undefined>;
 
@@ -48,77 +45,3 @@ export const OUTCOMES = {
   issue_unexpected: 'other (unexpected)',
 } as const;
 export type Outcome = keyof typeof OUTCOMES;
-
-export interface Second {
-  /** Unix seconds. */
-  t: number;
-  reqs: number;
-  outcomes: Partial<Record<Outcome, number>>;
-  p50?: number;
-  p95?: number;
-  p99?: number;
-  max?: number;
-  dropped: number;
-  vus?: number;
-}
-
-function pct(sorted: Float64Array, q: number): number | undefined {
-  if (sorted.length === 0) return undefined;
-  const idx = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
-  return sorted[idx];
-}
-
-/** Per-second series of the issue requests from k6's CSV output. */
-export async function readSeconds(file: string): Promise<Second[]> {
-  if (!existsSync(file)) return [];
-  let input: NodeJS.ReadableStream = createReadStream(file);
-  if (file.endsWith('.gz')) input = input.pipe(createGunzip());
-  const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
-  let col: Record<string, number> | undefined;
-  const seconds = new Map<number, Second & { durations: number[] }>();
-  const at = (t: number) => {
-    const found = seconds.get(t);
-    if (found) return found;
-    const s: Second & { durations: number[] } = { t, reqs: 0, outcomes: {}, dropped: 0, durations: [] };
-    seconds.set(t, s);
-    return s;
-  };
-  for await (const line of lines) {
-    const f = line.split(',');
-    if (!col) {
-      col = Object.fromEntries(f.map((name, i) => [name, i]));
-      continue;
-    }
-    const metric = f[col.metric_name ?? 0] ?? '';
-    const t = Number(f[col.timestamp ?? 1]);
-    const value = Number(f[col.metric_value ?? 2]);
-    const name = f[col.name ?? -1];
-    switch (metric) {
-      case 'http_reqs':
-        if (name === ISSUE_TAG) at(t).reqs += value;
-        break;
-      case 'http_req_duration':
-        if (name === ISSUE_TAG) at(t).durations.push(value);
-        break;
-      case 'dropped_iterations':
-        at(t).dropped += value;
-        break;
-      case 'vus':
-        at(t).vus = value;
-        break;
-      default:
-        if (metric in OUTCOMES) {
-          const s = at(t);
-          const o = metric as Outcome;
-          s.outcomes[o] = (s.outcomes[o] ?? 0) + value;
-        }
-    }
-  }
-  const out: Second[] = [];
-  for (const s of [...seconds.values()].sort((a, b) => a.t - b.t)) {
-    const d = Float64Array.from(s.durations).sort();
-    const { durations: _, ...rest } = s;
-    out.push({ ...rest, p50: pct(d, 0.5), p95: pct(d, 0.95), p99: pct(d, 0.99), max: d.at(-1) });
-  }
-  return out;
-}

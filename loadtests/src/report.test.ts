@@ -6,7 +6,7 @@ import type { Analysis } from './analyze.ts';
 import { versus } from './format.ts';
 import { writeReport } from './report.ts';
 
-// A real smoke run (k6 summary + CSV, scraped /metrics trimmed to the families the report reads).
+// A real smoke run: k6's summary, the rows, and Prometheus's answers to the report's PromQL as recorded.
 const FIXTURE = join(import.meta.dirname, '../fixtures/smoke');
 
 describe('report from a smoke run', () => {
@@ -28,12 +28,12 @@ describe('report from a smoke run', () => {
   });
 
   it('counts answers and finds the per-second peak', () => {
-    expect(a.requests).toBe(829);
+    expect(a.requests).toBe(838);
     expect(a.outcomes.find((o) => o.label.startsWith('202'))?.count).toBe(200);
     expect(a.throughput.peak).toBeGreaterThan(a.throughput.mean ?? 0);
   });
 
-  it('reads the bottleneck signals from the scraped metrics', () => {
+  it('reads the bottleneck signals from the recorded PromQL answers', () => {
     const value = (name: string) => a.signals.find((s) => s.name.startsWith(name))?.value;
     expect(value('persister: DB pool active / max')).toMatch(/\/ 30/);
     expect(value('consumer lag')).toMatch(/messages/);
@@ -61,8 +61,7 @@ describe('report from a smoke run', () => {
   it('says "not exported" for signals the services do not export', async () => {
     const bare = mkdtempSync(join(tmpdir(), 'coupon-report-'));
     try {
-      for (const f of ['summary.json', 'meta.json', 'samples.csv.gz'])
-        cpSync(join(FIXTURE, f), join(bare, f));
+      for (const f of ['summary.json', 'meta.json']) cpSync(join(FIXTURE, f), join(bare, f));
       const b = await writeReport(bare);
       expect(b.signals.find((s) => s.name.startsWith('consumer lag'))?.value).toBe('not exported');
       expect(readFileSync(join(bare, 'report.md'), 'utf8')).toContain('not exported');

@@ -1,7 +1,7 @@
 /**
  * Writes report.md, report.html and report.json into a results folder, in the seed report's format:
  * overview, latency and blocked tables with the seed's figures beside ours, throughput, answers and
- * errors, bottlenecks from the scraped service metrics, invariants, charts.
+ * errors, bottlenecks from Prometheus's recorded answers (promql.ts), invariants, charts.
  *
  *   node src/report.ts <results dir> [--check]     (--check: exit 1 when a threshold or an invariant failed)
  */
@@ -37,7 +37,7 @@ export async function writeReport(dir: string): Promise<Analysis> {
   const { title, blocks } = buildDoc(a, figures);
   await writeFile(join(dir, 'report.md'), toMarkdown(blocks));
   await writeFile(join(dir, 'report.html'), toHtml(title, blocks));
-  const { scraped: _s, seconds: _x, summary: _y, ...figuresOnly } = a;
+  const { prom: _p, summary: _s, ...figuresOnly } = a;
   await writeFile(join(dir, 'report.json'), `${JSON.stringify(figuresOnly, null, 2)}\n`);
   return a;
 }

@@ -13,6 +13,8 @@ export const MONITORING_PORTS = {
   prometheus: 27090,
   alertmanager: 27094,
   nodeExporter: 27100,
+  /** Nothing listens here: the process exporter's job stays down (no alert reads it). */
+  processExporter: 27256,
   webhook: 27097,
 };
 
@@ -58,7 +60,11 @@ function prometheusConfig(home: string, o: MonitoringOptions, nodeExporter: stri
     alerting: Yaml;
     scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[];
   };
-  const targets: Record<string, string> = { ...o.targets, node: nodeExporter };
+  const targets: Record<string, string> = {
+    ...o.targets,
+    node: nodeExporter,
+    process: `127.0.0.1:${MONITORING_PORTS.processExporter}`,
+  };
   const jobs = doc.scrape_configs.map((j) => j.job_name).sort();
   if (jobs.join() !== Object.keys(targets).sort().join())
     throw new Error(

@@ -1,7 +1,8 @@
 # shellcheck shell=bash
-# Alertmanager and the node exporter (optional, both profiles): sourced by infra/local/stack.
+# Alertmanager, the node exporter and the process exporter (optional, both profiles): sourced by
+# infra/local/stack.
 #
-#   infra/local/stack up prometheus alertmanager node-exporter
+#   infra/local/stack up prometheus alertmanager node-exporter process-exporter
 #
 #   ALERTMANAGER_PORT         Alertmanager's API and UI (9094; Kafka's controller holds its usual 9093).
 #                             infra/prometheus/prometheus.yml sends its alerts to 127.0.0.1:9094.
@@ -12,6 +13,9 @@
 #   NODE_EXPORTER_PORT        Debian's prometheus-node-exporter (9100), scraped by Prometheus (job node)
 #   LINK_SPEED_MBIT           the speed of every network interface but lo, for the utilisation alert
 #                             (1000); a container's veth reports none, so it is configured, not read
+#   PROCESS_EXPORTER_PORT     Debian's prometheus-process-exporter (9256), scraped by Prometheus (job
+#                             process): CPU and memory of each process under test, grouped by
+#                             infra/prometheus/process-exporter.yml (rendered into $STACK_HOME/data)
 # Alertmanager's config is rendered into $STACK_HOME/data/alertmanager/ with the URLs substituted
 # (it reads no environment); the link speed goes to the exporter's textfile directory.
 
@@ -21,8 +25,9 @@ ALERTMANAGER_CONFIG="${ALERTMANAGER_CONFIG:-$ROOT/infra/alertmanager/alertmanage
 ALERTMANAGER_PLACEHOLDER_URL="http://127.0.0.1:9097/alerts"
 NODE_EXPORTER_PORT="${NODE_EXPORTER_PORT:-9100}"
 LINK_SPEED_MBIT="${LINK_SPEED_MBIT:-1000}"
-OPTIONAL+=(alertmanager node-exporter)
-SYSTEM_UNITS_OFF+=(prometheus-alertmanager prometheus-node-exporter)
+PROCESS_EXPORTER_PORT="${PROCESS_EXPORTER_PORT:-9256}"
+OPTIONAL+=(alertmanager node-exporter process-exporter)
+SYSTEM_UNITS_OFF+=(prometheus-alertmanager prometheus-node-exporter prometheus-process-exporter)
 
 alertmanager_port()         { echo "$ALERTMANAGER_PORT"; }
 alertmanager_url_var()      { echo ALERTMANAGER_URL; }
@@ -93,4 +98,23 @@ node-exporter_start() {
     --collector.cpu --collector.meminfo --collector.netdev --collector.loadavg --collector.pressure \
     --collector.textfile --collector.textfile.directory="$DATA/node-exporter" \
     --collector.netdev.device-exclude='^$'
+}
+
+process-exporter_port()         { echo "$PROCESS_EXPORTER_PORT"; }
+process-exporter_url_var()      { echo PROCESS_EXPORTER_URL; }
+process-exporter_url()          { echo "${PROCESS_EXPORTER_URL:-http://127.0.0.1:$PROCESS_EXPORTER_PORT}"; }
+process-exporter_packages()     { bin prometheus-process-exporter >/dev/null || echo prometheus-process-exporter; }
+process-exporter_owns()         { cmdline_has "$1" "-config.path=$DATA/process-exporter/"; }
+process-exporter_stop_timeout() { echo 10; }
+process-exporter_ready()        { curl -fsS "http://127.0.0.1:$PROCESS_EXPORTER_PORT/metrics" >/dev/null 2>&1; }
+process-exporter_after()        { say "process-exporter: $(process-exporter_url)/metrics"; }
+
+process-exporter_start() {
+  local dir="$DATA/process-exporter"
+  mkdir -p "$dir"
+  sed -e "s|@ROOT@|$ROOT|g" -e "s|@LOCAL@|$LOCAL|g" -e "s|@DATA@|$DATA|g" -e "s|@REDIS_PORT@|$REDIS_PORT|g" \
+    "$ROOT/infra/prometheus/process-exporter.yml" >"$dir/process-exporter.yml"
+  # Per group, neither per thread nor from smaps: those cost a scrape a lot and nothing reads them.
+  start_bg process-exporter "$(bin prometheus-process-exporter)" -config.path="$dir/process-exporter.yml" \
+    -web.listen-address="127.0.0.1:$PROCESS_EXPORTER_PORT" -threads=false -gather-smaps=false
 }

@@ -1,10 +1,10 @@
 /** The seed report's signals, read from whatever the services export, and the findings written from them. */
 
 import { int, secs } from '../format.ts';
+import type { Prom } from '../promql.ts';
 import type { RowStats } from '../rows.ts';
-import type { Scraped } from '../scraped.ts';
 import { breaker, rateLimiter } from './edge.ts';
-import { host, NODE } from './host.ts';
+import { host } from './host.ts';
 import { consumerLag, eventToRow } from './kafka.ts';
 import { blockedFinding } from './latency.ts';
 import { pool } from './pool.ts';
@@ -15,7 +15,7 @@ import { tailFinding } from './tail.ts';
 import type { Invariants, LatencyRow, Machine, ProcUsage, Read, Window } from './types.ts';
 
 interface BottleneckInput {
-  scraped: Scraped;
+  prom: Prom;
   window?: Window;
   latency: LatencyRow[];
   blocked: LatencyRow[];
@@ -27,9 +27,9 @@ interface BottleneckInput {
 }
 
 export function bottlenecks(x: BottleneckInput): Read {
-  const { scraped: m, window } = x;
+  const { prom: m, window } = x;
   const families = [pool(m), consumerLag(m, window), eventToRow(m, x.rows), breaker(m), rateLimiter(m)];
-  const server = serverLatency(m, window);
+  const server = serverLatency(m);
   const loops = runtime(m, window);
   const machine = host(m, window);
   const signals = [
@@ -47,21 +47,23 @@ export function bottlenecks(x: BottleneckInput): Read {
     ...drainFinding(x.inv),
     ...machine.findings,
   ];
-  if (![...m.services.keys()].some((s) => s !== NODE))
+  if (!['gateway', 'issuer', 'persister'].some((job) => m.points('up', { job }).some((p) => p.v === 1)))
     findings.push(
-      'No service metrics were scraped (GET /metrics answered nothing): bottleneck signals are missing.',
+      'Prometheus scraped no service (no `up` of gateway, issuer or persister): bottleneck signals are missing.',
     );
   return { signals, findings };
 }
 
-/** A process seen under more than one pid (k6 aside); listed last-seen first. */
-function restarts(m: Scraped): string[] {
+/** A process whose start time changed during the run (k6 aside). */
+function restarts(m: Prom): string[] {
   const out: string[] = [];
-  for (const [name, pids] of m.pids)
-    if (pids.size > 1 && name !== 'k6')
-      out.unshift(
-        `**${name} restarted during the run** (pids ${[...pids].join(', ')}): someone restarted it, or it crashed; the figures of this run are not comparable.`,
+  for (const [name, points] of m.by('procRestarts', 'groupname')) {
+    const n = points.at(-1)?.v ?? 0;
+    if (n > 0 && name !== 'k6')
+      out.push(
+        `**${name} restarted during the run** (its start time changed ${n} time(s)): someone restarted it, or it crashed; the figures of this run are not comparable.`,
       );
+  }
   return out;
 }
 

@@ -1,14 +1,14 @@
 /** The gateway's protections: the circuit breaker around the issuer and the rate limiter. */
 import { int, NOT } from '../format.ts';
-import type { Scraped } from '../scraped.ts';
+import { type Prom, peak } from '../promql.ts';
 import type { Read } from './types.ts';
 
-export function breaker(m: Scraped): Read {
+export function breaker(m: Prom): Read {
   const name = 'circuit breaker opens';
-  if (!m.has('gateway', 'circuit_breaker_state'))
+  if (!m.has('breakerState'))
     return { signals: [{ name, value: NOT, source: 'circuit_breaker_state' }], findings: [] };
-  const state = m.max(m.series('gateway', 'circuit_breaker_state'))?.v ?? 0;
-  const opens = m.increase('gateway', 'circuit_breaker_transitions_total', { to: 'open' });
+  const state = peak(m.points('breakerState'))?.v ?? 0;
+  const opens = m.value('breakerOpens');
   return {
     signals: [
       {
@@ -26,8 +26,8 @@ export function breaker(m: Scraped): Read {
   };
 }
 
-export function rateLimiter(m: Scraped): Read {
-  const limited = m.increase('gateway', 'rate_limiter_rejections_total');
+export function rateLimiter(m: Prom): Read {
+  const limited = m.value('rateLimited');
   return {
     signals: [
       {

@@ -1,16 +1,16 @@
 /** Kafka between the gate and the table: the persister's consumer lag and event-to-row latency. */
 import { int, ms, NOT, secs } from '../format.ts';
+import { peak as highest, type Prom } from '../promql.ts';
 import type { RowStats } from '../rows.ts';
-import type { Scraped } from '../scraped.ts';
 import { LIMITS, TARGETS } from '../targets.ts';
 import type { Read, Window } from './types.ts';
 
-export function consumerLag(m: Scraped, window: Window | undefined): Read {
-  const lag = m.series('persister', 'kafka_consumer_lag');
+export function consumerLag(m: Prom, window: Window | undefined): Read {
+  const lag = m.points('lag');
   const name = 'consumer lag (peak, all partitions)';
   if (lag.length === 0)
     return { signals: [{ name, value: NOT, source: 'kafka_consumer_lag' }], findings: [] };
-  const peak = m.max(lag);
+  const peak = highest(lag);
   const end = window?.[1];
   const drained = end !== undefined ? lag.find((p) => p.t > end && p.v === 0) : undefined;
   const atEnd = end !== undefined ? lag.filter((p) => p.t <= end).at(-1) : undefined;
@@ -44,8 +44,8 @@ export function consumerLag(m: Scraped, window: Window | undefined): Read {
 }
 
 /** From the persister's histogram, and exactly from the table (created_at − issued_at). */
-export function eventToRow(m: Scraped, rows: RowStats | undefined): Read {
-  const e2r = m.histQuantile('persister', 'coupon_event_to_row_seconds', 0.99);
+export function eventToRow(m: Prom, rows: RowStats | undefined): Read {
+  const e2r = m.value('eventToRowP99');
   const out: Read = {
     signals: [
       {

@@ -1,22 +1,22 @@
 /** The DB connection pools of the persister and the issuer (HikariCP's signals in the seed report). */
 import { int, NOT, secs } from '../format.ts';
-import type { Scraped } from '../scraped.ts';
+import { type Prom, peak } from '../promql.ts';
 import type { Read, Signal } from './types.ts';
 
-export function pool(m: Scraped): Read {
+export function pool(m: Prom): Read {
   const signals: Signal[] = [];
   const findings: string[] = [];
   for (const svc of ['persister', 'issuer']) {
     const name = `${svc}: DB pool active / max (peak)`;
-    if (!m.has(svc, 'db_pool_connections_active')) {
+    if (!m.has(`${svc}PoolActive`)) {
       signals.push({ name, value: NOT, source: 'db_pool_connections_active' });
       continue;
     }
-    const active = m.max(m.series(svc, 'db_pool_connections_active'))?.v;
-    const max = m.max(m.series(svc, 'db_pool_connections_max'))?.v;
-    const pending = m.max(m.series(svc, 'db_pool_connections_pending'))?.v;
-    const timeouts = m.increase(svc, 'db_pool_acquire_timeouts_total');
-    const acq = m.histQuantile(svc, 'db_pool_acquire_seconds', 0.99);
+    const active = peak(m.points(`${svc}PoolActive`))?.v;
+    const max = peak(m.points(`${svc}PoolMax`))?.v;
+    const pending = peak(m.points(`${svc}PoolPending`))?.v;
+    const timeouts = m.value(`${svc}PoolTimeouts`);
+    const acq = m.value(`${svc}PoolAcquireP99`);
     signals.push(
       {
         name,

@@ -1,6 +1,6 @@
 /** The Node runtimes: event-loop lag and GC (prom-client's default metrics), and failed scrapes. */
 import { int, NOT, secs } from '../format.ts';
-import type { Scraped } from '../scraped.ts';
+import { type Prom, peak, within } from '../promql.ts';
 import type { Signal, Window } from './types.ts';
 
 export interface Runtime {
@@ -9,12 +9,12 @@ export interface Runtime {
   worstLoop?: { svc: string; v: number };
 }
 
-export function runtime(m: Scraped, window: Window | undefined): Runtime {
+export function runtime(m: Prom, window: Window | undefined): Runtime {
   const signals: Signal[] = [];
   const loops: { svc: string; v: number }[] = [];
   for (const svc of ['gateway', 'issuer', 'persister']) {
-    const p99 = m.max(m.series(svc, 'nodejs_eventloop_lag_p99_seconds', {}, window));
-    const gc = m.increase(svc, 'nodejs_gc_duration_seconds_sum', {}, window);
+    const p99 = peak(within(m.points('loopP99', { service: svc }), window));
+    const gc = m.value('gc', { service: svc });
     signals.push({
       name: `${svc}: event-loop lag p99 (worst scrape) / GC time`,
       value: p99 === undefined ? NOT : `${secs(p99.v)} / ${gc === undefined ? 'n/a' : secs(gc)}`,
@@ -22,11 +22,14 @@ export function runtime(m: Scraped, window: Window | undefined): Runtime {
     });
     if (p99) loops.push({ svc, v: p99.v });
   }
-  for (const [svc, byStatus] of m.failedScrapes) {
-    const text = [...byStatus].map(([status, n]) =>
-      status === '404' ? `${int(n)} × 404 (no /metrics: not exported)` : `${int(n)} × ${status}`,
-    );
-    signals.push({ name: `${svc}: failed scrapes`, value: text.join(', '), source: 'GET /metrics' });
+  for (const [job, ups] of m.by('up', 'job')) {
+    const failed = ups.filter((p) => p.v === 0).length;
+    if (failed > 0)
+      signals.push({
+        name: `${job}: failed scrapes`,
+        value: `${int(failed)} of ${int(ups.length)} s`,
+        source: 'up',
+      });
   }
   return { signals, worstLoop: loops.sort((a, b) => b.v - a.v)[0] };
 }

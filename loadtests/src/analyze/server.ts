@@ -1,10 +1,8 @@
 /** Latency measured inside the services: the gateway's handler, the issuer's behind it, its Kafka sends. */
 import { NOT, secs } from '../format.ts';
-import type { Scraped } from '../scraped.ts';
+import type { Prom } from '../promql.ts';
 import { LIMITS } from '../targets.ts';
-import type { Signal, Window } from './types.ts';
-
-const HISTOGRAM = 'http_server_request_duration_seconds';
+import type { Signal } from './types.ts';
 
 export interface ServerLatency {
   signals: Signal[];
@@ -14,10 +12,10 @@ export interface ServerLatency {
   producerP99?: number;
 }
 
-export function serverLatency(m: Scraped, window: Window | undefined): ServerLatency {
-  const gateway = ownLatency(m, 'gateway', window);
-  const issuer = ownLatency(m, 'issuer', window);
-  const producerP99 = m.histQuantile('issuer', 'kafka_producer_send_seconds', 0.99, { result: 'ok' });
+export function serverLatency(m: Prom): ServerLatency {
+  const gateway = ownLatency(m, 'gateway');
+  const issuer = ownLatency(m, 'issuer');
+  const producerP99 = m.value('producerP99');
   return {
     signals: [
       gateway.signal,
@@ -34,29 +32,19 @@ export function serverLatency(m: Scraped, window: Window | undefined): ServerLat
   };
 }
 
-/** p50 / p99 of the service's issue route during the load. */
-function ownLatency(
-  m: Scraped,
-  svc: string,
-  window: Window | undefined,
-): { signal: Signal; p50?: number; p99?: number } {
-  if (!m.has(svc, HISTOGRAM))
-    return {
-      signal: { name: `${svc}: own latency of the issue route (p50 / p99)`, value: NOT, source: HISTOGRAM },
-    };
-  let route: string | undefined;
-  for (const s of m.scrapes(svc).at(-1)?.samples ?? [])
-    if (s.name === `${HISTOGRAM}_bucket` && s.labels.method === 'POST' && s.labels.route?.includes('issue'))
-      route = s.labels.route;
-  const filter: Record<string, string> = route ? { route } : {};
-  const w: Window | undefined = window && [window[0] - 1500, window[1] + 1500];
-  const p50 = m.histQuantile(svc, HISTOGRAM, 0.5, filter, w);
-  const p99 = m.histQuantile(svc, HISTOGRAM, 0.99, filter, w);
+/** p50 / p99 of the service's issue route over the run. */
+function ownLatency(m: Prom, svc: string): { signal: Signal; p50?: number; p99?: number } {
+  const source = 'http_server_request_duration_seconds';
+  const route = m.r.answers[`${svc}P99`]?.[0]?.metric.route;
+  if (route === undefined)
+    return { signal: { name: `${svc}: own latency of the issue route (p50 / p99)`, value: NOT, source } };
+  const p50 = m.value(`${svc}P50`, { route });
+  const p99 = m.value(`${svc}P99`, { route });
   return {
     signal: {
-      name: `${svc}: own latency of ${route ?? 'all routes'} (p50 / p99)`,
+      name: `${svc}: own latency of ${route} (p50 / p99)`,
       value: `${capped(p50)} / ${capped(p99)}`,
-      source: HISTOGRAM,
+      source,
     },
     p50,
     p99,

@@ -1,28 +1,25 @@
 /** Requests per second (mean over the loaded seconds, busiest second) and the answers k6 counted. */
-import { issueMetric, num, OUTCOMES, type Outcome, type Second, type Summary } from '../k6data.ts';
+import { issueMetric, num, OUTCOMES, type Outcome, type Summary } from '../k6data.ts';
+import { type Prom, peak } from '../promql.ts';
 import { loaded } from './read.ts';
-import type { Answers, Throughput } from './types.ts';
+import type { Answers, Throughput, Window } from './types.ts';
 
 export function throughput(
   summary: Summary | undefined,
-  seconds: Second[],
+  prom: Prom,
+  window: Window | undefined,
 ): { requests?: number; throughput: Throughput } {
   const reqs = summary ? issueMetric(summary, 'http_reqs') : undefined;
   const requests = num(reqs, 'count');
-  const load = loaded(seconds);
-  const first = load[0];
-  const peakSecond = load.reduce<Second | undefined>(
-    (best, s) => (!best || s.reqs > best.reqs ? s : best),
-    undefined,
-  );
+  const busiest = peak(loaded(prom));
   // Mean over the seconds that carried load (k6's own http_reqs rate also counts setup and teardown).
-  const durationS = load.length > 0 ? load.length : undefined;
+  const durationS = window ? Math.round((window[1] - window[0]) / 1000) : undefined;
   return {
     requests,
     throughput: {
       mean: requests !== undefined && durationS ? requests / durationS : num(reqs, 'rate'),
-      peak: peakSecond?.reqs,
-      peakAt: peakSecond && first ? peakSecond.t - first.t : undefined,
+      peak: busiest?.v,
+      peakAt: busiest && window ? Math.round((busiest.t - window[0]) / 1000) : undefined,
       durationS,
     },
   };

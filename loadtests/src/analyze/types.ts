@@ -1,7 +1,7 @@
 /** What one results folder is turned into: the figures, the bottleneck signals and the findings. */
-import type { Second, Summary } from '../k6data.ts';
+import type { Summary } from '../k6data.ts';
+import type { Prom } from '../promql.ts';
 import type { RowStats } from '../rows.ts';
-import type { Scraped } from '../scraped.ts';
 import type { StatKey } from '../targets.ts';
 
 /** meta.json, written by loadtests/run. */
@@ -97,8 +97,7 @@ export interface Analysis extends Answers {
   meta: Meta;
   dir: string;
   summary?: Summary;
-  seconds: Second[];
-  scraped: Scraped;
+  prom: Prom;
   rows?: RowStats;
   window?: Window;
   requests?: number;

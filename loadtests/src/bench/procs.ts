@@ -4,12 +4,30 @@
  * on a shared machine: contention stretches time, not the CPU a request costs.
  */
 import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readProc } from '../scrape.ts';
 import { ROOT, SERVICES } from './config.ts';
 
 const PROCS = ['gateway', 'issuer', 'persister', 'redis', 'kafka', 'mariadb'] as const;
 const HZ = 100; // Linux USER_HZ
+
+/** utime + stime (clock ticks) and VmRSS (kB) of a process, or undefined when it is gone. */
+async function readProc(pid: number): Promise<{ cpu: number; rss: number } | undefined> {
+  try {
+    const [stat, status] = await Promise.all([
+      readFile(`/proc/${pid}/stat`, 'utf8'),
+      readFile(`/proc/${pid}/status`, 'utf8'),
+    ]);
+    // Fields after "(comm)": state is field 3, utime 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return {
+      cpu: Number(fields[11]) + Number(fields[12]),
+      rss: Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0),
+    };
+  } catch {
+    return undefined;
+  }
+}
 
 /** The pid in .local/run/<name>.pid (scripts/services, infra/local/stack). */
 function pidOf(name: string): number | undefined {

@@ -1,4 +1,4 @@
-/** Step 5: the seed scenario (loadtests/run seed, no per-sample CSV); the figures of its report.json. */
+/** Step 5: the seed scenario (loadtests/run seed); the figures of its report.json. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DRY, plan, ROOT, run } from './config.ts';
@@ -17,9 +17,9 @@ export async function seedScenario(dir: string): Promise<SeedReport> {
   const out = join(dir, 'seed');
   const script = join(ROOT, 'loadtests/run');
   if (DRY) {
-    plan(`RESULTS_DIR=${out} NO_CSV=1 ${script} seed --quiet (at most 400 s)`);
+    plan(`RESULTS_DIR=${out} ${script} seed --quiet (at most 400 s)`);
     return { latency: [], procs: [], ok: true, dropped: 0, throughput: {} };
   }
-  await run(script, ['seed', '--quiet'], 400_000, { ...process.env, RESULTS_DIR: out, NO_CSV: '1' });
+  await run(script, ['seed', '--quiet'], 400_000, { ...process.env, RESULTS_DIR: out });
   return JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as SeedReport;
 }

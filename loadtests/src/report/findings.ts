@@ -8,7 +8,7 @@ export function bottlenecks(a: Analysis): Block[] {
     { h: 2, text: '3. Bottleneck analysis' },
     { h: 3, text: '3.1 Findings' },
     { ol: a.findings.length > 0 ? a.findings : ['No signal to analyse.'] },
-    { h: 3, text: '3.2 Signals (from the services’ /metrics, scraped every second, and /proc)' },
+    { h: 3, text: '3.2 Signals (PromQL over the run: the services, the node and process exporters, k6)' },
     {
       table: {
         head: ['signal', 'value', 'source'],

@@ -85,7 +85,7 @@ function throughput(a: Analysis): Block[] {
       },
     },
     {
-      p: `${t.durationS ? `Mean = issue requests / ${t.durationS} s with load; peak = the busiest whole second in k6's per-sample output.` : "Mean = k6's http_reqs rate over the whole test; no per-sample output (NO_CSV), so no peak."} The offered rate is set by the scenario, so throughput above the seed's means the scenario asked for more, not that the system is faster.`,
+      p: `${t.durationS ? `Mean = issue requests / ${t.durationS} s with load; peak = the busiest second of k6's request counter (remote write).` : "Mean = k6's http_reqs rate over the whole test; Prometheus recorded no k6 counter, so no peak."} The offered rate is set by the scenario, so throughput above the seed's means the scenario asked for more, not that the system is faster.`,
     },
   ];
 }
