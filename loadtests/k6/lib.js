@@ -4,9 +4,10 @@
 // Environment: BASE_URL (default http://127.0.0.1:3000), ADMIN_TOKEN (loadtests/run passes the
 // installation's from .local/secrets.env; default dev-admin-token), DRAIN_TIMEOUT_S (how long
 // teardown waits for persisted to catch up with admitted, default 90), SCALE (multiplies every
-// arrival rate, default 1: use 0.5 on a slower box), AUTH_JWT_SECRET (when set, every issue request
-// carries an HS256 bearer JWT for its user signed with it: a gateway with AUTH_MODE=jwt and the same
-// AUTH_JWT_SECRET; docs/auth.md).
+// arrival rate, default 1: use 0.5 on a slower box), DURATION_SCALE (multiplies the stages' lengths
+// of the suites that read it, default 1: 0.5 halves the seed), AUTH_JWT_SECRET (when set, every issue
+// request carries an HS256 bearer JWT for its user signed with it: a gateway with AUTH_MODE=jwt and
+// the same AUTH_JWT_SECRET; docs/auth.md).
 import { check, sleep } from 'k6';
 import crypto from 'k6/crypto';
 import encoding from 'k6/encoding';
@@ -18,6 +19,7 @@ export const BASE_URL = (__ENV.BASE_URL || 'http://127.0.0.1:3000').replace(/\/+
 const ADMIN_TOKEN = __ENV.ADMIN_TOKEN || 'dev-admin-token';
 const DRAIN_TIMEOUT_S = Number(__ENV.DRAIN_TIMEOUT_S || 90);
 export const SCALE = Number(__ENV.SCALE || 1);
+const DURATION_SCALE = Number(__ENV.DURATION_SCALE || 1);
 
 /** Tag of every issue request: one time series, and the submetrics the report reads. */
 export const ISSUE = 'issue-async';
@@ -34,6 +36,10 @@ const outcome = {
   rateLimited: new Counter('issue_rate_limited'),
   unavailable: new Counter('issue_unavailable'),
   unexpected: new Counter('issue_unexpected'),
+  // Of the unexpected: the gateway refused the token (401) or its `sub` is another user (403). Apart,
+  // so a run with auth on says at once whether the signing is wrong (tests/integration/k6-auth.test.ts).
+  unauthenticated: new Counter('issue_unauthenticated'),
+  forbidden: new Counter('issue_forbidden'),
 };
 
 // Written by teardown(): the coupon's state once the persister caught up, and the broken invariants.
@@ -86,6 +92,8 @@ export function baseThresholds(extra) {
 }
 
 const AUTH_JWT_SECRET = __ENV.AUTH_JWT_SECRET || '';
+/** Whether issue() sends a bearer JWT (AUTH_JWT_SECRET is set). */
+export const SIGNS_TOKENS = AUTH_JWT_SECRET !== '';
 const JWT_HEADER = encoding.b64encode(JSON.stringify({ alg: 'HS256', typ: 'JWT' }), 'rawurl');
 /** This VU's tokens by user (signed once, reused until ten minutes before their hour is up). */
 const tokens = {};
@@ -107,6 +115,11 @@ export function rate(n) {
   return Math.max(1, Math.round(n * SCALE));
 }
 
+/** A stage's duration, `seconds` scaled by DURATION_SCALE (at least 1 s), as k6 spells it. */
+export function span(seconds) {
+  return `${Math.max(1, Math.round(seconds * DURATION_SCALE))}s`;
+}
+
 /**
  * POST /coupons/{userId}/issue-async?couponId=…, counted by outcome: the status, and for a 409 the
  * x-outcome header (SOLD_OUT or ALREADY_ISSUED; the body is discarded unread).
@@ -115,7 +128,7 @@ export function issue(couponId, userId) {
   const res = http.post(`${BASE_URL}/coupons/${userId}/issue-async?couponId=${couponId}`, null, {
     tags: { name: ISSUE },
     timeout: '10s',
-    headers: AUTH_JWT_SECRET ? { authorization: bearer(userId) } : undefined,
+    headers: SIGNS_TOKENS ? { authorization: bearer(userId) } : undefined,
   });
   const s = res.status;
   if (s === 202) outcome.accepted.add(1);
@@ -126,7 +139,11 @@ export function issue(couponId, userId) {
     else outcome.unexpected.add(1);
   } else if (s === 429) outcome.rateLimited.add(1);
   else if (s === 503) outcome.unavailable.add(1);
-  else outcome.unexpected.add(1);
+  else {
+    outcome.unexpected.add(1);
+    if (s === 401) outcome.unauthenticated.add(1);
+    else if (s === 403) outcome.forbidden.add(1);
+  }
   // No check() here: the outcome counters already classify every answer (issue_unexpected has a
   // threshold), and a check is one more metric sample per request for k6 to aggregate.
   return res;
