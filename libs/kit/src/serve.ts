@@ -1,4 +1,10 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type RequestListener,
+  type ServerOptions,
+  type ServerResponse,
+} from 'node:http';
 import { type ServerType, serve } from '@hono/node-server';
 import type { Hono } from 'hono';
 import type { Env } from './http.js';
@@ -22,6 +28,12 @@ export interface ListenOptions {
    * the socket ends cleanly after its answer instead of being cut under a request in flight.
    */
   draining?: () => boolean;
+  /**
+   * Sees each request before Hono does and may answer it itself, on node's objects (true: answered,
+   * Hono never sees it). For an answer so cheap that building Hono's request and response would be
+   * most of its cost: the gateway's sold-out at the edge.
+   */
+  before?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
 
 /**
@@ -42,6 +54,7 @@ export function listen(
         hostname,
         // Timeouts are enforced on node's connection check, every 30 s by default: check each second.
         serverOptions: { ...SERVER_LIMITS, connectionsCheckingInterval: 1_000 },
+        ...(opts.before ? { createServer: withBefore(opts.before) } : {}),
       },
       () => resolve(server),
     );
@@ -53,6 +66,14 @@ export function listen(
       });
     }
   });
+}
+
+/** node's createServer, with `before` ahead of Hono's request listener. */
+function withBefore(before: NonNullable<ListenOptions['before']>) {
+  return ((options: ServerOptions, listener: RequestListener) =>
+    createServer(options, (req, res) => {
+      if (!before(req, res)) listener(req, res);
+    })) as unknown as typeof createServer;
 }
 
 /**

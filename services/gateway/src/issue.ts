@@ -20,7 +20,7 @@ import type { IssuerClient } from './issuer-client.js';
 import type { RateLimiter } from './rate-limit.js';
 
 /** Outcome table of docs/outcomes.md: every non-admitted outcome is a 4xx with its code. */
-const REJECTED: Record<Exclude<IssueOutcome, 'ISSUED'>, { code: ErrorCode; message: string }> = {
+export const REJECTED: Record<Exclude<IssueOutcome, 'ISSUED'>, { code: ErrorCode; message: string }> = {
   ALREADY_ISSUED: { code: 'ALREADY_ISSUED', message: 'this user already has this coupon' },
   SOLD_OUT: { code: 'SOLD_OUT', message: 'the coupon is sold out' },
   COUPON_NOT_FOUND: { code: 'COUPON_NOT_FOUND', message: 'no such coupon' },

@@ -1,5 +1,5 @@
 import type { ErrorCode } from '@coupon/contracts';
-import { Counter, createRegistry, type Env, Gauge, type Registry } from '@coupon/kit';
+import { Counter, createRegistry, type Env, Gauge, Histogram, type Registry } from '@coupon/kit';
 import type { MiddlewareHandler } from 'hono';
 import type { AuthStats } from './auth/authenticator.js';
 import type { ClientLimiterStats } from './fairness/client-limiter.js';
@@ -68,6 +68,11 @@ export interface GatewayMetrics {
   watchLimiter(limiter: LimiterLike): void;
   /** Counts the SOLD_OUT answers the edge gave itself (read on scrape). */
   watchEdge(edge: { readonly answered: number }): void;
+  /**
+   * One SOLD_OUT answered before Hono (edge-answer.ts), counted as the issue route's middlewares
+   * count theirs: its result and its server latency.
+   */
+  answeredBeforeRoute(seconds: number): void;
   /** Counts one operator change (admin_changes_total{action}). */
   adminChange(action: AdminAction): void;
   /** Exposes the token checks (verified, from the cache, refused) and the per-client limits' refusals. */
@@ -81,7 +86,11 @@ export interface GatewayMetrics {
 export const ADMIN_ACTIONS = ['pause', 'resume', 'move_window', 'settings'] as const;
 export type AdminAction = (typeof ADMIN_ACTIONS)[number];
 
+/** The issue route's pattern as the server latency histogram labels it. */
+const ISSUE_ROUTE = '/coupons/:userId/issue-async';
+
 export function createGatewayMetrics(registry: Registry = createRegistry('gateway')): GatewayMetrics {
+  let edgeLatency: { observe(v: number): void } | undefined;
   const results = new Counter({
     name: 'coupon_issue_results_total',
     help: 'Answers of the issue endpoint by result (issued = 202; the rest are the error codes of docs/outcomes.md).',
@@ -231,6 +240,16 @@ export function createGatewayMetrics(registry: Registry = createRegistry('gatewa
     },
     adminChange(action) {
       changes.labels(action).inc();
+    },
+    answeredBeforeRoute(seconds) {
+      byResult.sold_out.inc();
+      if (!edgeLatency) {
+        // kit's httpMetrics, registered by createApp on this registry: the route's own series.
+        const h = registry.getSingleMetric('http_server_request_duration_seconds');
+        if (!(h instanceof Histogram)) return;
+        edgeLatency = h.labels({ method: 'POST', route: ISSUE_ROUTE, status: '409' });
+      }
+      edgeLatency.observe(seconds);
     },
     issueResults: async (c, next) => {
       await next();

@@ -20,6 +20,7 @@ import { createApp } from './app.js';
 import { Authenticator } from './auth/authenticator.js';
 import { loadVerificationKey } from './auth/keys.js';
 import { EdgeSoldOut } from './edge.js';
+import { edgeAnswer } from './edge-answer.js';
 import type { GatewayEnv } from './env.js';
 import { ClientLimiter } from './fairness/client-limiter.js';
 import { IssuerClient } from './issuer-client.js';
@@ -146,7 +147,10 @@ export async function startGateway(
     settings,
     edge,
   });
-  const server = await listen(app, env.PORT, env.HOST, { draining: () => shutdown.draining });
+  const server = await listen(app, env.PORT, env.HOST, {
+    draining: () => shutdown.draining,
+    before: edgeAnswer({ edge, clients, answered: (s) => metrics.answeredBeforeRoute(s) }),
+  });
   const port = (server.address() as AddressInfo).port;
   const url = `http://${localHost(env.HOST)}:${port}`;
   log.info({ url, host: env.HOST }, 'gateway listening');
