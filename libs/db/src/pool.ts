@@ -64,6 +64,9 @@ export class DbPool {
   private active = 0;
   private pending = 0;
   private timeouts = 0;
+  /** Open connections and the idle ones among them, kept from mysql2's pool and connection events. */
+  private readonly open = new Set<object>();
+  private readonly idle = new Set<object>();
 
   constructor(
     cfg: PoolConfig,
@@ -85,20 +88,37 @@ export class DbPool {
       timezone: 'Z',
       dateStrings: false,
     });
+    this.count(this.raw);
+  }
+
+  /**
+   * Counts open and idle connections from mysql2's public events: 'connection' (opened), 'acquire'
+   * (lent out), 'release' (back in the pool, idle). A connection leaves the pool on its own 'end' or
+   * 'error' (the events mysql2 itself removes it on); one the pool closes (idle timeout, a failed
+   * reset) ends when the server acknowledges the close, so it counts as open until then.
+   */
+  private count(pool: MysqlPool): void {
+    pool.on('connection', (c) => {
+      this.open.add(c);
+      const gone = () => {
+        this.open.delete(c);
+        this.idle.delete(c);
+      };
+      c.once('end', gone);
+      c.once('error', gone);
+    });
+    pool.on('acquire', (c) => this.idle.delete(c));
+    pool.on('release', (c) => {
+      if (this.open.has(c)) this.idle.add(c);
+    });
   }
 
   stats(): PoolStats {
-    const inner = this.raw.pool as unknown as {
-      _allConnections?: { length: number };
-      _freeConnections?: { length: number };
-    };
-    const total = inner._allConnections?.length ?? this.active;
-    const idle = inner._freeConnections?.length ?? 0;
     return {
       active: this.active,
-      idle,
+      idle: this.idle.size,
       pending: this.pending,
-      total,
+      total: this.open.size,
       max: this.max,
       timeouts: this.timeouts,
     };

@@ -1,7 +1,7 @@
-import type { IssueOutcome } from '@coupon/contracts';
 import type { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { ADMIT_OUTCOMES, Gate, GateBusyError, ReplicationUnconfirmedError } from './gate.js';
+import { Gate, GateBusyError, ReplicationUnconfirmedError } from './gate.js';
+import { ADMIT_CODES } from './scripts.js';
 
 /** A Redis whose pipeline records its commands and answers with canned replies (RESP3: numbers). */
 function fakeRedis(replies: Array<[Error | null, unknown]>, delayMs = 0) {
@@ -25,7 +25,10 @@ function fakeRedis(replies: Array<[Error | null, unknown]>, delayMs = 0) {
 }
 
 /** One script reply: the outcome codes of one coupon's users, in order. */
-const codes = (...o: IssueOutcome[]): [null, number[]] => [null, o.map((x) => ADMIT_OUTCOMES.indexOf(x))];
+const codes = (...o: Array<keyof typeof ADMIT_CODES>): [null, number[]] => [
+  null,
+  o.map((x) => ADMIT_CODES[x]),
+];
 const items = [1, 2, 3].map((userId) => ({ couponId: 5, userId }));
 
 describe('Gate.admitMany', () => {

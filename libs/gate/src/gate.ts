@@ -1,45 +1,43 @@
-import {
-  GATE_CHANGED_CHANNEL,
-  gateKeys,
-  gateLockKey,
-  type IssueOutcome,
-  reconcileGraceKey,
-} from '@coupon/contracts';
+import { GATE_CHANGED_CHANNEL, gateKeys, type IssueOutcome } from '@coupon/contracts';
 import type { Redis } from 'ioredis';
+import { type Script, scriptArgs } from './lua.js';
 import {
   ADMIT_MANY,
+  ADMIT_OUTCOMES,
+  couponKeys,
   LOAD,
   REBUILD_ADD_USERS,
   REBUILD_BEGIN,
+  REBUILD_CODES,
   REBUILD_OPEN,
   RELEASE,
   SET_CONTROLS,
 } from './scripts.js';
 
-export const ADMIT_OUTCOMES: readonly IssueOutcome[] = [
-  'ISSUED',
-  'ALREADY_ISSUED',
-  'SOLD_OUT',
-  'COUPON_NOT_FOUND',
-  'COUPON_NOT_OPEN',
-  'COUPON_PAUSED',
-];
+type Args = Array<string | number>;
 
-type Keys = [meta: string, stock: string, users: string];
-type LockedKeys = [...Keys, lock: string];
+/** The scripts gate.ts calls through ioredis's defineCommand (EVALSHA, and in pipelines). */
+const COMMANDS = {
+  couponAdmitMany: ADMIT_MANY,
+  couponRelease: RELEASE,
+  couponLoad: LOAD,
+  couponRebuildBegin: REBUILD_BEGIN,
+  couponRebuildAddUsers: REBUILD_ADD_USERS,
+  couponRebuildOpen: REBUILD_OPEN,
+  couponSetControls: SET_CONTROLS,
+} satisfies Record<string, Script<string, string>>;
+type GateCommands = { [name in keyof typeof COMMANDS]: (...args: Args) => Promise<unknown> };
 
-interface GateCommands {
-  couponAdmitMany(...args: [...Keys, ...userIds: number[]]): Promise<number[]>;
-  couponRelease(...args: [...Keys, grace: string, userId: number]): Promise<number>;
-  couponLoad(...args: [...Keys, ...Array<string | number>]): Promise<number>;
-  couponRebuildBegin(...args: [...LockedKeys, token: string, mode: string]): Promise<number>;
-  couponRebuildAddUsers(...args: [...LockedKeys, token: string, ...users: number[]]): Promise<number>;
-  couponRebuildOpen(...args: [...LockedKeys, token: string, ...Array<string | number>]): Promise<number>;
-  couponSetControls(meta: string, ...fieldValues: Array<string | number>): Promise<number>;
+function defineCommands(redis: Redis, names: ReadonlyArray<keyof typeof COMMANDS>): Redis & GateCommands {
+  for (const name of names) {
+    const s = COMMANDS[name];
+    redis.defineCommand(name, { numberOfKeys: s.keys.length, lua: s.lua });
+  }
+  return redis as Redis & GateCommands;
 }
 
 interface GatePipeline {
-  couponAdmitMany(...args: [...Keys, ...userIds: number[]]): GatePipeline;
+  couponAdmitMany(...args: Args): GatePipeline;
   wait(numreplicas: number, timeoutMs: number): GatePipeline;
   exec(): Promise<Array<[Error | null, unknown]> | null>;
 }
@@ -128,26 +126,18 @@ export class Gate {
     private readonly hooks: GateHooks = {},
     opts: GateOptions = {},
   ) {
-    redis.defineCommand('couponAdmitMany', { numberOfKeys: 3, lua: ADMIT_MANY });
-    redis.defineCommand('couponRelease', { numberOfKeys: 4, lua: RELEASE });
-    redis.defineCommand('couponLoad', { numberOfKeys: 3, lua: LOAD });
-    redis.defineCommand('couponRebuildBegin', { numberOfKeys: 4, lua: REBUILD_BEGIN });
-    redis.defineCommand('couponRebuildAddUsers', { numberOfKeys: 4, lua: REBUILD_ADD_USERS });
-    redis.defineCommand('couponRebuildOpen', { numberOfKeys: 4, lua: REBUILD_OPEN });
-    redis.defineCommand('couponSetControls', { numberOfKeys: 1, lua: SET_CONTROLS });
-    this.r = redis as Redis & GateCommands;
+    this.r = defineCommands(redis, Object.keys(COMMANDS) as Array<keyof typeof COMMANDS>);
     this.waitReplicas = opts.waitReplicas ?? 0;
     this.waitTimeoutMs = opts.waitTimeoutMs ?? 200;
     if (this.waitReplicas > 0)
       for (const c of opts.waitConnections ?? [redis]) {
-        if (c !== redis) c.defineCommand('couponAdmitMany', { numberOfKeys: 3, lua: ADMIT_MANY });
-        this.free.push(c as Redis & GateCommands);
+        this.free.push(c === redis ? this.r : defineCommands(c, ['couponAdmitMany']));
       }
   }
 
   /** One decision in one script call (no WAIT: the issuer decides through admitMany). */
   async admit(couponId: number, userId: number): Promise<IssueOutcome> {
-    const [code] = await this.r.couponAdmitMany(...gateKeys(couponId), userId);
+    const [code] = (await this.r.couponAdmitMany(...admitArgs(couponId, [userId]))) as unknown[];
     const outcome = this.decided(code);
     if (outcome instanceof Error) throw outcome;
     return outcome;
@@ -189,7 +179,12 @@ export class Gate {
     });
     const pipe = conn.pipeline() as unknown as GatePipeline;
     for (const [couponId, at] of byCoupon)
-      pipe.couponAdmitMany(...gateKeys(couponId), ...at.map((i) => (items[i] as { userId: number }).userId));
+      pipe.couponAdmitMany(
+        ...admitArgs(
+          couponId,
+          at.map((i) => (items[i] as { userId: number }).userId),
+        ),
+      );
     if (this.waitReplicas > 0) pipe.wait(this.waitReplicas, this.waitTimeoutMs);
     const replies = await pipe.exec();
     const outcomes = new Array<IssueOutcome | Error>(items.length);
@@ -217,7 +212,7 @@ export class Gate {
 
   /** The admit script's integer as an outcome (counted), or an Error for a code it never returns. */
   private decided(code: unknown): IssueOutcome | Error {
-    const outcome = ADMIT_OUTCOMES[Number(code)];
+    const outcome = ADMIT_OUTCOMES.get(Number(code));
     if (!outcome) return new Error(`gate script returned ${String(code)}`);
     this.hooks.onAdmit?.(outcome);
     return outcome;
@@ -225,8 +220,9 @@ export class Gate {
 
   /** Returns true when the user had been admitted and the slot went back to stock. */
   async release(couponId: number, userId: number): Promise<boolean> {
-    const keys = [...gateKeys(couponId), reconcileGraceKey(couponId)] as const;
-    const released = Number(await this.r.couponRelease(...keys, userId)) === 1;
+    const released =
+      Number(await this.r.couponRelease(...scriptArgs(RELEASE, couponKeys(couponId), { user: userId }))) ===
+      1;
     if (released) this.announce(couponId);
     return released;
   }
@@ -241,7 +237,8 @@ export class Gate {
     if (controls.opensAt) fields.push('opensAt', controls.opensAt.getTime());
     if (controls.closesAt) fields.push('closesAt', controls.closesAt.getTime());
     if (fields.length === 0) return true;
-    const changed = Number(await this.r.couponSetControls(gateKeys(couponId)[0], ...fields)) === 1;
+    const args = scriptArgs(SET_CONTROLS, couponKeys(couponId), {}, fields);
+    const changed = Number(await this.r.couponSetControls(...args)) === 1;
     this.announce(couponId);
     return changed;
   }
@@ -260,19 +257,11 @@ export class Gate {
    */
   async load(c: GateCoupon, admitted: readonly number[] = []): Promise<void> {
     const remaining = Math.max(0, c.quantity - new Set(admitted).size);
-    const keys = gateKeys(c.id);
-    const head = admitted.slice(0, CHUNK);
-    await this.r.couponLoad(
-      ...keys,
-      c.quantity,
-      c.opensAt.getTime(),
-      c.closesAt.getTime(),
-      remaining,
-      c.paused ? '1' : '0',
-      ...head,
-    );
+    const keys = couponKeys(c.id);
+    const meta = { ...gateMeta(c), remaining };
+    await this.r.couponLoad(...scriptArgs(LOAD, keys, meta, admitted.slice(0, CHUNK)));
     for (let i = CHUNK; i < admitted.length; i += CHUNK) {
-      await this.r.sadd(keys[2], ...admitted.slice(i, i + CHUNK));
+      await this.r.sadd(keys.users, ...admitted.slice(i, i + CHUNK));
     }
   }
 
@@ -281,8 +270,8 @@ export class Gate {
    * admit script answers COUPON_NOT_FOUND, the issuer 503), the admitted users stay.
    */
   async close(couponId: number, token: string): Promise<'closed' | 'lock lost'> {
-    const keys: LockedKeys = [...gateKeys(couponId), gateLockKey(couponId)];
-    return Number(await this.r.couponRebuildBegin(...keys, token, 'force')) === 1 ? 'closed' : 'lock lost';
+    const args = scriptArgs(REBUILD_BEGIN, couponKeys(couponId), { token, mode: 'force' });
+    return Number(await this.r.couponRebuildBegin(...args)) === REBUILD_CODES.DONE ? 'closed' : 'lock lost';
   }
 
   /**
@@ -296,18 +285,21 @@ export class Gate {
     token: string,
     force = false,
   ): Promise<'loaded' | 'present' | 'lock lost'> {
-    const keys: LockedKeys = [...gateKeys(c.id), gateLockKey(c.id)];
-    const begun = Number(await this.r.couponRebuildBegin(...keys, token, force ? 'force' : ''));
-    if (begun !== 1) return begun === 0 ? 'present' : 'lock lost';
+    const keys = couponKeys(c.id);
+    const mode = force ? 'force' : '';
+    const begun = Number(
+      await this.r.couponRebuildBegin(...scriptArgs(REBUILD_BEGIN, keys, { token, mode })),
+    );
+    if (begun !== REBUILD_CODES.DONE) return begun === REBUILD_CODES.PRESENT ? 'present' : 'lock lost';
     const users = [...new Set(admitted)];
     for (let i = 0; i < users.length; i += CHUNK) {
-      const ok = await this.r.couponRebuildAddUsers(...keys, token, ...users.slice(i, i + CHUNK));
-      if (Number(ok) !== 1) return 'lock lost';
+      const chunk = users.slice(i, i + CHUNK);
+      const ok = await this.r.couponRebuildAddUsers(...scriptArgs(REBUILD_ADD_USERS, keys, { token }, chunk));
+      if (Number(ok) !== REBUILD_CODES.DONE) return 'lock lost';
     }
-    const remaining = Math.max(0, c.quantity - users.length);
-    const meta = [c.quantity, c.opensAt.getTime(), c.closesAt.getTime(), remaining, c.paused ? '1' : '0'];
-    const opened = await this.r.couponRebuildOpen(...keys, token, ...meta);
-    if (Number(opened) !== 1) return 'lock lost';
+    const meta = { ...gateMeta(c), remaining: Math.max(0, c.quantity - users.length), token };
+    const opened = await this.r.couponRebuildOpen(...scriptArgs(REBUILD_OPEN, keys, meta));
+    if (Number(opened) !== REBUILD_CODES.DONE) return 'lock lost';
     this.announce(c.id);
     return 'loaded';
   }
@@ -330,4 +322,20 @@ export class Gate {
   admittedUsers(couponId: number): Promise<number[]> {
     return this.r.smembers(gateKeys(couponId)[2]).then((m) => m.map(Number));
   }
+}
+
+/** The admit script's arguments: the coupon's keys, then its users. */
+function admitArgs(couponId: number, userIds: readonly number[]): Args {
+  const [meta, stock, users] = gateKeys(couponId);
+  return scriptArgs(ADMIT_MANY, { meta, stock, users }, {}, userIds);
+}
+
+/** A coupon's meta as LOAD and REBUILD_OPEN take it (times in epoch ms, paused '1' or '0'). */
+function gateMeta(c: GateCoupon) {
+  return {
+    quantity: c.quantity,
+    opensAt: c.opensAt.getTime(),
+    closesAt: c.closesAt.getTime(),
+    paused: c.paused ? '1' : '0',
+  };
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { gateLockKey } from '@coupon/contracts';
 import type { Redis } from 'ioredis';
+import { evalScript } from './lua.js';
 import { RENEW, UNLOCK } from './scripts.js';
 
 /** A held rebuild lock. The rebuild scripts check its token, so a holder whose lock expired writes nothing. */
@@ -41,8 +42,8 @@ export async function acquireLock(
     couponId,
     token,
     ttlMs,
-    renew: async () => Number(await redis.eval(RENEW, 1, key, token, ttlMs)) === 1,
-    release: async () => Number(await redis.eval(UNLOCK, 1, key, token)) === 1,
+    renew: async () => Number(await evalScript(redis, RENEW, { lock: key }, { token, ttlMs })) === 1,
+    release: async () => Number(await evalScript(redis, UNLOCK, { lock: key }, { token })) === 1,
   };
 }
 

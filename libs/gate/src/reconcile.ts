@@ -12,6 +12,7 @@ import type { Redis } from 'ioredis';
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import { rangesFromGroup, readRanges } from './kafka-read.js';
 import { acquireLock, type GateLock, keepGateLock } from './lock.js';
+import { evalScript } from './lua.js';
 import { RECONCILE_AGE, RECONCILE_CLAIM } from './scripts.js';
 import { adoptRows } from './snapshot.js';
 
@@ -164,13 +165,12 @@ async function underLock(
       } else candidates.push(u);
     }
     if (candidates.length === 0) continue;
-    const [pending, oldest, late] = (await redis.eval(
+    const [pending, oldest, late] = (await evalScript(
+      redis,
       RECONCILE_AGE,
-      2,
-      users,
-      graceKey,
-      opts.graceMs,
-      ...candidates,
+      { users, grace: graceKey },
+      { graceMs: opts.graceMs },
+      candidates,
     )) as [number, number, string[]];
     r.pending += Number(pending);
     r.oldestMs = Math.max(r.oldestMs, Number(oldest));
@@ -274,8 +274,9 @@ async function settleOverdue(
   const users = gateKeys(couponId)[2];
   const claim = async (ids: number[]): Promise<number[]> => {
     if (ids.length === 0) return [];
-    const args = [users, reconcileGraceKey(couponId), opts.graceMs, ...ids];
-    return ((await deps.redis.eval(RECONCILE_CLAIM, 2, ...args)) as string[]).map(Number);
+    const keys = { users, grace: reconcileGraceKey(couponId) };
+    const claimed = await evalScript(deps.redis, RECONCILE_CLAIM, keys, { graceMs: opts.graceMs }, ids);
+    return (claimed as string[]).map(Number);
   };
   await claim([...flying]);
   const republish = missing.slice(0, Math.max(0, budget.left));

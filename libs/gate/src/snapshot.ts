@@ -1,6 +1,7 @@
 import { gateKeys } from '@coupon/contracts';
 import type { Redis } from 'ioredis';
-import { ADOPT } from './scripts.js';
+import { evalScript } from './lua.js';
+import { ADOPT, ADOPT_CODES, couponKeys } from './scripts.js';
 
 export interface GateSnapshot {
   quantity: number;
@@ -26,9 +27,11 @@ export async function gateSnapshot(redis: Redis, couponId: number): Promise<Gate
 export async function adoptRows(redis: Redis, couponId: number, users: readonly number[]): Promise<number> {
   let added = 0;
   const CHUNK = 5_000;
+  const keys = couponKeys(couponId);
   for (let i = 0; i === 0 || i < users.length; i += CHUNK) {
-    const n = Number(await redis.eval(ADOPT, 3, ...gateKeys(couponId), ...users.slice(i, i + CHUNK)));
-    if (n < 0) throw new Error(`coupon ${couponId}: gate is gone, run rewarm`);
+    const chunk = users.slice(i, i + CHUNK);
+    const n = Number(await evalScript(redis, ADOPT, keys, {}, chunk));
+    if (n === ADOPT_CODES.GONE) throw new Error(`coupon ${couponId}: gate is gone, run rewarm`);
     added += n;
   }
   return added;

@@ -135,6 +135,15 @@ describe('boundObserver', () => {
     expect(await ours.metrics()).toContain('h_count{service="t",a="x"} 9');
   });
 
+  it("happy: the installed prom-client has the layout it reads (fails when prom-client's internals change)", () => {
+    const h = make(createRegistry('t', { defaultMetrics: false }));
+    h.zero({ a: 'x' });
+    const map = (h as unknown as { hashMap: Record<string, Record<string, unknown>> }).hashMap;
+    const entry = Object.values(map).find((e) => (e.labels as { a?: string }).a === 'x');
+    expect(entry).toMatchObject({ sum: 0, count: 0, bucketValues: expect.any(Object) });
+    expect(Object.keys(entry?.bucketValues as object).sort()).toEqual(HTTP_BUCKETS.map(String).sort());
+  });
+
   it('happy: with prom-client 15 it takes the in-place path, not the per-call hashing one', () => {
     const h = make(createRegistry('t', { defaultMetrics: false }));
     const labels = vi.spyOn(h, 'labels');

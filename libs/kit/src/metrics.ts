@@ -40,9 +40,10 @@ type HistogramEntry = { labels: object; bucketValues: Record<string, number>; su
 /**
  * A histogram child that observes in place: prom-client's own child.observe hashes the label set
  * and allocates on every call (about 1 µs); this increments the child's entry directly (a few ns).
- * It relies on prom-client 15's layout (hashMap entries with bucketValues keyed by bound) and
- * checks it once: on any other layout it falls back to histogram.labels(). Not for histograms that
- * are ever reset().
+ * prom-client has no public API for this: it relies on prom-client 15's layout (hashMap entries with
+ * bucketValues keyed by bound) and checks it once: on any other layout it falls back to
+ * histogram.labels(), and metrics.test.ts fails on the real prom-client, so an upgrade that changes
+ * the layout is noticed. Not for histograms that are ever reset().
  */
 export function boundObserver<T extends string>(
   histogram: Histogram<T>,

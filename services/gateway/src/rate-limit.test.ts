@@ -74,8 +74,11 @@ class FakeShared implements Reservoir {
   ready(): Promise<unknown> {
     return this.readyFails ? Promise.reject(new Error('MaxRetriesPerRequestError')) : Promise.resolve();
   }
-  disconnect(): Promise<void> {
-    return Promise.resolve();
+  disconnects = 0;
+  /** As bottleneck's does on a given Connection: nothing, not the promise its typings promise. */
+  disconnect(): undefined {
+    this.disconnects++;
+    return undefined;
   }
 }
 
@@ -188,7 +191,9 @@ describe('RateLimiter shared through Redis, with its per-instance fallback', () 
     expect(await l.take()).toBe(true);
     await until(() => l.mode === 'shared');
     expect(built).toHaveLength(2);
+    expect(built[0]?.disconnects).toBe(1);
     await l.stop();
+    expect(built[1]?.disconnects).toBe(1);
   });
 
   it('happy: without Redis the bucket is per instance and never falls back', async () => {

@@ -7,7 +7,8 @@ export interface Reservoir {
   incrementReservoir(incr: number): Promise<number | null>;
   currentReservoir(): Promise<number | null>;
   ready(): Promise<unknown>;
-  disconnect(flush?: boolean): Promise<void>;
+  /** A promise, or undefined for a limiter on a given Connection (bottleneck's typings say a promise). */
+  disconnect(flush?: boolean): Promise<void> | undefined;
   /** A promise in fact (bottleneck's typings say the limiter itself). */
   updateSettings(options: Bottleneck.ConstructorOptions): unknown;
 }
@@ -54,6 +55,15 @@ export interface LimiterStats {
 const SHARED_TIMEOUT_MS = 500;
 const PROBE_INTERVAL_MS = 500;
 
+/** Disconnects a bucket without flushing; an error is of no interest to a bucket being dropped. */
+async function disconnect(r: Reservoir | undefined): Promise<void> {
+  try {
+    await r?.disconnect(false);
+  } catch {
+    // dropped anyway
+  }
+}
+
 class SharedTimeout extends Error {
   constructor(ms: number) {
     super(`shared rate limiter did not answer within ${ms} ms`);
@@ -96,7 +106,7 @@ export class RateLimiter {
   private probeTimer: NodeJS.Timeout | undefined;
   private probing = false;
   private stopped = false;
-  private subscriber: Redis | undefined;
+  private connection: Bottleneck.IORedisConnection | undefined;
 
   constructor(private readonly cfg: RateLimitConfig) {
     this.size(cfg.perSecond, cfg.burst);
@@ -157,7 +167,7 @@ export class RateLimiter {
         // timer it finds instead of restarting it): build a new bucket holding what the old one held.
         const now = await own.currentReservoir();
         this.own = this.localReservoir(Math.min(typeof now === 'number' ? now : burst, burst));
-        await own.disconnect(false).catch(() => undefined);
+        await disconnect(own);
       })(),
     ]);
   }
@@ -249,7 +259,7 @@ export class RateLimiter {
       // Its start-up (bottleneck's init script) failed for good: build it again on the same
       // connection. The old one's unsubscribe may drop the channel both listen on; its messages only
       // wake queued jobs, and this bucket never queues any.
-      void this.shared?.disconnect(false).catch(() => undefined);
+      void disconnect(this.shared);
       this.sharedBroken = false;
       this.shared = this.watchReady(this.newShared());
     }
@@ -307,10 +317,12 @@ export class RateLimiter {
   }
 
   private redisReservoir(redis: Redis): () => Reservoir {
-    // One connection (the caller's client and the subscriber bottleneck duplicates from it) for
-    // every bottleneck built on it.
-    const connection = new Bottleneck.IORedisConnection({ client: redis });
-    this.subscriber = (connection as unknown as { subscriber?: Redis }).subscriber;
+    // One Connection object (two clients: ours, and the subscriber bottleneck duplicates from it)
+    // for every bottleneck built on it. Its client is a duplicate of the caller's, not the caller's
+    // own: bottleneck's README has a Connection created this way closed with connection.disconnect(),
+    // which closes both its clients, and the caller's stays the caller's to close.
+    const connection = new Bottleneck.IORedisConnection({ client: redis.duplicate() });
+    this.connection = connection;
     return () =>
       new Bottleneck({
         ...this.bucketOptions(),
@@ -324,11 +336,8 @@ export class RateLimiter {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.probeTimer);
-    await Promise.all([
-      this.shared?.disconnect(false).catch(() => undefined),
-      this.own?.disconnect(false).catch(() => undefined),
-    ]);
-    // bottleneck leaves a connection it was given open: the client is the caller's, the subscriber ours.
-    this.subscriber?.disconnect();
+    await Promise.all([disconnect(this.shared), disconnect(this.own)]);
+    // A limiter built on a given Connection leaves it open (bottleneck's README): both clients are ours.
+    await this.connection?.disconnect(false);
   }
 }
