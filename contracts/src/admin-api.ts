@@ -33,8 +33,9 @@ export const actorHeaders = z.object({
     }),
 });
 
-const coupon = z.object({ couponId: couponIdParam });
 const unknownCoupon: ErrorAnswer = { description: 'Unknown coupon', codes: ['COUPON_NOT_FOUND'] };
+/** An operation on one coupon: its id in the path, 404 when there is no such coupon. */
+const oneCoupon = { params: z.object({ couponId: couponIdParam }), errors: { 404: unknownCoupon } } as const;
 const changed = { status: 200, description: 'The coupon before and after.', schema: couponChange } as const;
 
 /** The coupon operations: the gateway checks the token and the input, the issuer carries them out. */
@@ -60,17 +61,15 @@ export const COUPON_ADMIN = operations({
     method: 'get',
     path: '/coupons/{couponId}',
     summary: 'A coupon event',
-    params: coupon,
+    ...oneCoupon,
     ok: { status: 200, description: 'The coupon.', schema: couponView },
-    errors: { 404: unknownCoupon },
   },
   couponStats: {
     method: 'get',
     path: '/coupons/{couponId}/stats',
     summary: 'Admitted, remaining, persisted, DLT and refused counts of a coupon',
-    params: coupon,
+    ...oneCoupon,
     ok: { status: 200, description: 'The counts.', schema: couponStats },
-    errors: { 404: unknownCoupon },
   },
   pauseCoupon: {
     method: 'post',
@@ -79,9 +78,8 @@ export const COUPON_ADMIN = operations({
     description:
       'Every issuer refuses admissions at once with 409 `COUPON_PAUSED` until the coupon is resumed. ' +
       'The flag is in MySQL and in the gate Redis holds, so a rebuilt gate keeps it. Logged and counted.',
-    params: coupon,
+    ...oneCoupon,
     ok: changed,
-    errors: { 404: unknownCoupon },
     change: 'pause',
   },
   resumeCoupon: {
@@ -89,9 +87,8 @@ export const COUPON_ADMIN = operations({
     path: '/coupons/{couponId}/resume',
     summary: 'Resume a paused coupon',
     description: 'Admissions resume at once on every issuer. Logged and counted.',
-    params: coupon,
+    ...oneCoupon,
     ok: changed,
-    errors: { 404: unknownCoupon },
     change: 'resume',
   },
   moveCouponWindow: {
@@ -101,11 +98,10 @@ export const COUPON_ADMIN = operations({
     description:
       'Either bound or both; the window that results must close after it opens. Takes effect at once ' +
       'on every issuer (MySQL and the gate). Logged and counted.',
-    params: coupon,
+    ...oneCoupon,
     body: couponWindow,
     invalid: 'closesAt not after opensAt',
     ok: changed,
-    errors: { 404: unknownCoupon },
     change: 'move_window',
   },
 });
