@@ -14,6 +14,12 @@ export const idParam = z
   .transform(Number)
   .refine(Number.isSafeInteger, 'is too large');
 
+// zod's own .meta(), not .openapi(): these are built before @hono/zod-openapi extends zod, and
+// zod-to-openapi reads .meta() all the same.
+/** The ids in paths and queries, with an example for the reference page. */
+export const couponIdParam = idParam.meta({ description: "The coupon's id.", example: '1' });
+export const userIdParam = idParam.meta({ description: "The user's id.", example: '42' });
+
 export const id = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 
 export function parseId(raw: string | undefined): number | undefined {

@@ -1,3 +1,5 @@
+export * from './admin-api.js';
+export * from './admin-client.js';
 export * from './api.js';
 export * from './controls.js';
 export * from './encoding.js';
@@ -5,4 +7,5 @@ export * from './errors.js';
 export * from './events.js';
 export * from './ids.js';
 export * from './keys.js';
+export * from './operation.js';
 export * from './topics.js';

@@ -8,14 +8,8 @@
  * DATABASE_URL (default the local stack's), BASE_URL and ADMIN_TOKEN for the stats.
  */
 import { writeFile } from 'node:fs/promises';
+import { adminClient, type CouponStats } from '@coupon/contracts';
 import mysql from 'mysql2/promise';
-
-export interface CouponStats {
-  quantity: number;
-  admitted: number;
-  persisted: number;
-  dlt: number;
-}
 
 export interface RowStats {
   couponId: number;
@@ -35,14 +29,8 @@ export const DATABASE_URL = process.env.DATABASE_URL ?? 'mysql://coupon:coupon@1
 const BASE_URL = process.env.BASE_URL ?? 'http://127.0.0.1:3000';
 const ADMIN_TOKEN = process.env.ADMIN_TOKEN ?? 'dev-admin-token';
 
-async function couponStats(couponId: number): Promise<CouponStats> {
-  const res = await fetch(`${BASE_URL}/admin/coupons/${couponId}/stats`, {
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
-    signal: AbortSignal.timeout(10_000),
-  });
-  if (!res.ok) throw new Error(`stats of coupon ${couponId}: ${res.status}`);
-  return (await res.json()) as CouponStats;
-}
+const admin = adminClient({ url: BASE_URL, token: ADMIN_TOKEN, timeoutMs: 10_000 });
+const couponStats = (couponId: number) => admin.couponStats({ couponId });
 
 /** Waits until admitted is stable for 2 s and persisted + dlt == admitted (bounded). */
 export async function settle(couponId: number, timeoutMs = 60_000): Promise<CouponStats> {

@@ -1,8 +1,11 @@
 import {
+  type AdminClient,
+  adminClient,
   type CouponChange,
   type CouponStats,
   type CouponView,
   type CouponWindow,
+  type CreateCoupon,
   type SettingsChange,
   type SettingsPatch,
   type SettingsView,
@@ -113,46 +116,40 @@ export function extraGateway(sys: System, extra: Record<string, string>): Promis
   );
 }
 
+/** The admin helpers the tests use: contracts' typed admin client, with a test's defaults. */
 export class Admin {
-  constructor(private readonly url: string) {}
+  readonly api: AdminClient;
 
-  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const res = await fetch(`${this.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const json = (await res.json()) as T;
-    if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${JSON.stringify(json)}`);
-    return json;
+  constructor(url: string) {
+    this.api = adminClient({ url, token: ADMIN_TOKEN });
   }
 
-  createCoupon(quantity: number, extra: Record<string, unknown> = {}): Promise<CouponView> {
-    return this.call('POST', '/admin/coupons', { quantity, name: 'test', ...extra });
+  createCoupon(quantity: number, extra: Partial<CreateCoupon> = {}): Promise<CouponView> {
+    return this.api.createCoupon({ quantity, name: 'test', ...extra });
   }
 
   stats(couponId: number): Promise<CouponStats> {
-    return this.call('GET', `/admin/coupons/${couponId}/stats`);
+    return this.api.couponStats({ couponId });
   }
 
   pause(couponId: number): Promise<CouponChange> {
-    return this.call('POST', `/admin/coupons/${couponId}/pause`);
+    return this.api.pauseCoupon({ couponId });
   }
 
   resume(couponId: number): Promise<CouponChange> {
-    return this.call('POST', `/admin/coupons/${couponId}/resume`);
+    return this.api.resumeCoupon({ couponId });
   }
 
   moveWindow(couponId: number, window: CouponWindow): Promise<CouponChange> {
-    return this.call('PATCH', `/admin/coupons/${couponId}/window`, window);
+    return this.api.moveCouponWindow({ couponId }, window);
   }
 
   settings(): Promise<SettingsView> {
-    return this.call('GET', '/admin/settings');
+    return this.api.getSettings();
   }
 
   changeSettings(patch: SettingsPatch): Promise<SettingsChange> {
-    return this.call('PATCH', '/admin/settings', patch);
+    return this.api.changeSettings(patch);
   }
 
   /** Polls stats until `done` holds or the time runs out; returns the last stats. */

@@ -7,6 +7,7 @@ export * from './log.js';
 export * from './log-ship.js';
 export * from './metrics.js';
 export * from './openapi.js';
+export * from './operation-route.js';
 export * from './producer-horizon.js';
 export * from './redis.js';
 export * from './serve.js';

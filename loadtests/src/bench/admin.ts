@@ -1,45 +1,31 @@
 /** The gateway's admin API as the bench uses it: create a coupon, read its stats, wait until persisted. */
+import { adminClient, type CouponStats, type SettingsPatch } from '@coupon/contracts';
 import { ADMIN_TOKEN, BASE_URL, DRY, plan, sleep } from './config.ts';
 
-export interface Stats {
-  quantity: number;
-  admitted: number;
-  persisted: number;
-  dlt: number;
-}
+export type Stats = Pick<CouponStats, 'quantity' | 'admitted' | 'persisted' | 'dlt'>;
 
 let dryId = 0;
 
-async function admin<T>(method: string, path: string, body?: unknown): Promise<T> {
-  if (DRY) {
-    plan(`${method} ${BASE_URL}${path}${body === undefined ? '' : ` ${JSON.stringify(body)}`}`);
-    if (method === 'POST') dryId++;
-    return { id: dryId, quantity: 1, admitted: 0, persisted: 0, dlt: 0 } as T;
-  }
-  const res = await fetch(`${BASE_URL}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = (await res.json()) as T;
-  if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
+/** --dry-run: a line of the plan instead of the call, and a stand-in answer (a new id for each POST). */
+const dryFetch: typeof fetch = async (url, init) => {
+  plan(`${init?.method} ${url}${init?.body ? ` ${init.body}` : ''}`);
+  if (init?.method === 'POST') dryId++;
+  return Response.json({ id: dryId, quantity: 1, admitted: 0, persisted: 0, dlt: 0 });
+};
+
+const api = adminClient({ url: BASE_URL, token: ADMIN_TOKEN, ...(DRY ? { fetch: dryFetch } : {}) });
 
 export const createCoupon = (quantity: number, name: string) =>
-  admin<{ id: number }>('POST', '/admin/coupons', { quantity, name: `bench ${name}` });
+  api.createCoupon({ quantity, name: `bench ${name}` });
 
 /** PATCH /admin/settings: the gateways' run-time settings (null: back to their environment). */
-export const changeSettings = (patch: Record<string, unknown>) =>
-  admin<unknown>('PATCH', '/admin/settings', patch);
-
-const stats = (id: number) => admin<Stats>('GET', `/admin/coupons/${id}/stats`);
+export const changeSettings = (patch: SettingsPatch) => api.changeSettings(patch);
 
 /** Polls the stats until every admitted user is a row or a DLT entry, or the time is up. */
 export async function waitPersisted(id: number, timeoutMs: number): Promise<Stats> {
   const until = Date.now() + timeoutMs;
   for (;;) {
-    const s = await stats(id);
+    const s = await api.couponStats({ couponId: id });
     if (s.persisted + s.dlt >= s.admitted || Date.now() > until) return s;
     await sleep(250);
   }

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ADMIN_BASE } from '@coupon/contracts';
 import {
   createOpenAPIApp,
   declareHealth,
@@ -79,7 +80,7 @@ export function createApp(deps: GatewayDeps): OpenAPIHono<Env> {
   registerIssueState(app, deps);
   const admin = createOpenAPIApp();
   registerAdmin(admin, deps);
-  app.route('/admin', admin);
+  app.route(ADMIN_BASE, admin);
   declareHealth(app, 'the issuer answers within a second and the gateway is not draining');
   serveDocument(app, {
     info: {

@@ -172,11 +172,8 @@ export class IssuerClient {
     return this.call<T>('POST', path, body, requestId);
   }
 
-  async patch<T>(path: string, body: unknown, requestId: string): Promise<T> {
-    return this.call<T>('PATCH', path, body, requestId);
-  }
-
-  private async call<T>(
+  /** One call of the issuer's internal API; a dependency failure or a refused token is UNAVAILABLE. */
+  async call<T>(
     method: 'GET' | 'POST' | 'PATCH',
     path: string,
     body: unknown,

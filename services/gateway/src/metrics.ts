@@ -1,4 +1,4 @@
-import type { ErrorCode } from '@coupon/contracts';
+import { ADMIN_CHANGES, type AdminChange, type ErrorCode } from '@coupon/contracts';
 import { Counter, createRegistry, type Env, Gauge, Histogram, type Registry } from '@coupon/kit';
 import type { MiddlewareHandler } from 'hono';
 import type { AuthStats } from './auth/authenticator.js';
@@ -74,17 +74,13 @@ export interface GatewayMetrics {
    */
   answeredBeforeRoute(seconds: number): void;
   /** Counts one operator change (admin_changes_total{action}). */
-  adminChange(action: AdminAction): void;
+  adminChange(action: AdminChange): void;
   /** Exposes the token checks (verified, from the cache, refused) and the per-client limits' refusals. */
   watchClients(edge: {
     auth?: { stats: Readonly<AuthStats> };
     clients?: { stats: Readonly<ClientLimiterStats> };
   }): void;
 }
-
-/** The operator's changes, by action: the label values of admin_changes_total. */
-export const ADMIN_ACTIONS = ['pause', 'resume', 'move_window', 'settings'] as const;
-export type AdminAction = (typeof ADMIN_ACTIONS)[number];
 
 /** The issue route's pattern as the server latency histogram labels it. */
 const ISSUE_ROUTE = '/coupons/:userId/issue-async';
@@ -193,7 +189,8 @@ export function createGatewayMetrics(registry: Registry = createRegistry('gatewa
     labelNames: ['action'] as const,
     registers: [registry],
   });
-  for (const a of ADMIN_ACTIONS) changes.labels(a).inc(0);
+  // The label values: the changes the admin API declares (contracts' ADMIN_CHANGES).
+  for (const a of ADMIN_CHANGES) changes.labels(a).inc(0);
   // The edge's own counters, plain numbers on its hot path, brought up to date on scrape.
   let clients: Parameters<GatewayMetrics['watchClients']>[0] = {};
   const lastSeen = new Map<Counter.Internal, number>();

@@ -1,3 +1,4 @@
+import { INTERNAL_BASE } from '@coupon/contracts';
 import type { DbPool } from '@coupon/db';
 import type { Gate } from '@coupon/gate';
 import {
@@ -50,7 +51,7 @@ export function createApp(deps: IssuerDeps): OpenAPIHono<Env> {
 
   const internal = createOpenAPIApp();
   registerInternal(internal, { ...deps, readPool: deps.readPool ?? deps.pool });
-  app.route('/internal', internal);
+  app.route(INTERNAL_BASE, internal);
   declareHealth(app, 'Redis, Kafka and MySQL answer and the issuer is not draining');
   // The document is served without the token: it describes the API and grants nothing (every
   // /internal route still needs INTERNAL_TOKEN), and the issuer listens on loopback by default.

@@ -1,5 +1,5 @@
-import { INTERNAL_TOKEN_HEADER, idParam } from '@coupon/contracts';
-import { errorResponse } from '@coupon/kit';
+import { INTERNAL_TOKEN_HEADER } from '@coupon/contracts';
+import { errorResponse, type RouteSide } from '@coupon/kit';
 
 /** Name of the internal routes' security scheme in the issuer's document. */
 export const INTERNAL_SECURITY = 'internalToken';
@@ -18,5 +18,9 @@ export const internalErrors = {
   503: errorResponse('Redis, Kafka or MySQL is unavailable', ['UNAVAILABLE'], true),
 } as const;
 
-export const couponIdParam = idParam.meta({ description: "The coupon's id.", example: '1' });
-export const userIdParam = idParam.meta({ description: "The user's id.", example: '42' });
+/** How the issuer serves contracts' coupon operations (COUPON_ADMIN), the gateway's calls. */
+export const INTERNAL_COUPONS: RouteSide = {
+  tags: ['coupons'],
+  security: internalSecurity,
+  errors: internalErrors,
+};

@@ -3,16 +3,12 @@ import { type Env, requireToken } from '@coupon/kit';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { CouponDeps } from '../coupons.js';
 import type { IssueService } from '../issue.js';
-import { registerChangeCoupon } from './change-coupon.js';
 import { INTERNAL_SECURITY, internalTokenScheme } from './common.js';
-import { registerCouponStats } from './coupon-stats.js';
-import { registerCreateCoupon } from './create-coupon.js';
-import { registerGetCoupon } from './get-coupon.js';
+import { registerCouponAdmin } from './coupons.js';
 import { registerIssueBatch } from './issue-batch.js';
 import { registerIssueState } from './issue-state.js';
-import { registerListCoupons } from './list-coupons.js';
 
-/** /internal/*: the gateway's calls, behind the shared INTERNAL_TOKEN. */
+/** /internal/* (INTERNAL_BASE): the gateway's calls, behind the shared INTERNAL_TOKEN. */
 export function registerInternal(
   internal: OpenAPIHono<Env>,
   deps: CouponDeps & { issues: IssueService; internalToken: string },
@@ -20,10 +16,6 @@ export function registerInternal(
   internal.openAPIRegistry.registerComponent('securitySchemes', INTERNAL_SECURITY, internalTokenScheme);
   internal.use(requireToken(INTERNAL_TOKEN_HEADER, deps.internalToken));
   registerIssueBatch(internal, deps);
-  registerCreateCoupon(internal, deps);
-  registerListCoupons(internal, deps);
-  registerChangeCoupon(internal, deps);
-  registerGetCoupon(internal, deps);
-  registerCouponStats(internal, deps);
+  registerCouponAdmin(internal, deps);
   registerIssueState(internal, deps);
 }

@@ -1,8 +1,8 @@
-import { issueStatus } from '@coupon/contracts';
+import { couponIdParam, issueStatus, userIdParam } from '@coupon/contracts';
 import { type Env, errorResponse, jsonResponse } from '@coupon/kit';
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { type CouponDeps, issueState } from '../coupons.js';
-import { couponIdParam, internalErrors, internalSecurity, userIdParam } from './common.js';
+import { internalErrors, internalSecurity } from './common.js';
 
 const issueStateRoute = createRoute({
   method: 'get',

@@ -1,25 +1,14 @@
-import { ADMIN_ACTOR_HEADER } from '@coupon/contracts';
+import { ADMIN_ACTOR_HEADER, type AdminChange } from '@coupon/contracts';
 import type { Env, Logger } from '@coupon/kit';
-import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import type { AdminAction, GatewayMetrics } from '../../metrics.js';
+import type { GatewayMetrics } from '../../metrics.js';
 
 /**
- * Who made a change, for its log line: the `x-admin-actor` header (a name, an e-mail, a ticket id) or,
- * without it, the name of the credential itself. The bearer token authenticates; the header only
- * names the person behind it (anyone holding the token can write any name).
+ * Who made a change, for its log line: the `x-admin-actor` header (a name, an e-mail, a ticket id;
+ * contracts' actorHeaders) or, without it, the name of the credential itself. The bearer token
+ * authenticates; the header only names the person behind it (anyone holding the token can write any name).
  */
 export const TOKEN_ACTOR = 'ADMIN_TOKEN';
-
-export const actorHeaders = z.object({
-  [ADMIN_ACTOR_HEADER]: z
-    .string()
-    .regex(/^[A-Za-z0-9._@:+-]{1,64}$/, '1 to 64 letters, digits or ._@:+-')
-    .optional()
-    .meta({
-      description: "Who makes the change, for the change log (default: the token's name, ADMIN_TOKEN).",
-    }),
-});
 
 export interface ChangeDeps {
   log: Logger;
@@ -33,7 +22,7 @@ export interface ChangeDeps {
 export function recordChange(
   deps: ChangeDeps,
   c: Context<Env>,
-  action: AdminAction,
+  action: AdminChange,
   change: { previous: unknown; current: unknown },
   target: Record<string, unknown> = {},
 ): void {

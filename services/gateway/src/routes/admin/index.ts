@@ -3,23 +3,19 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import type { IssuerClient } from '../../issuer-client.js';
 import type { RuntimeSettingsStore } from '../../settings.js';
-import { registerChangeCoupon } from './change-coupon.js';
 import type { ChangeDeps } from './changes.js';
-import { registerCouponStats } from './coupon-stats.js';
-import { registerCreateCoupon } from './create-coupon.js';
-import { registerGetCoupon } from './get-coupon.js';
-import { registerListCoupons } from './list-coupons.js';
-import { ADMIN_SECURITY } from './responses.js';
+import { registerCouponAdmin } from './forward.js';
+import { ADMIN_SECURITY, BODY_LIMIT } from './responses.js';
 import { registerSettings } from './settings.js';
 
 export interface AdminDeps extends ChangeDeps {
-  issuer: IssuerClient;
+  issuer: Pick<IssuerClient, 'call'>;
   adminToken: string;
   /** The run-time settings (absent in tests without Redis: its routes answer 503). */
   settings?: RuntimeSettingsStore;
 }
 
-/** /admin/*: behind the ADMIN_TOKEN bearer token; the only routes that take a body. */
+/** /admin/* (contracts' ADMIN_API): behind the ADMIN_TOKEN bearer token; the only routes that take a body. */
 export function registerAdmin(admin: OpenAPIHono<Env>, deps: AdminDeps): void {
   admin.openAPIRegistry.registerComponent('securitySchemes', ADMIN_SECURITY, {
     type: 'http',
@@ -30,15 +26,11 @@ export function registerAdmin(admin: OpenAPIHono<Env>, deps: AdminDeps): void {
   // stream for every body-less POST (its cost in a profile: loadtests/RESULTS.md, "Bottlenecks").
   admin.use(
     bodyLimit({
-      maxSize: 16 * 1024,
+      maxSize: BODY_LIMIT,
       onError: (c) => fail(c as never, 'PAYLOAD_TOO_LARGE', 'body too large'),
     }),
   );
   admin.use(requireBearer(deps.adminToken));
-  registerCreateCoupon(admin, deps);
-  registerGetCoupon(admin, deps);
-  registerCouponStats(admin, deps);
-  registerListCoupons(admin, deps);
-  registerChangeCoupon(admin, deps);
+  registerCouponAdmin(admin, deps);
   registerSettings(admin, deps);
 }

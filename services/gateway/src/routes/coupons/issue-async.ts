@@ -1,10 +1,10 @@
-import { issueAccepted } from '@coupon/contracts';
+import { couponIdParam, issueAccepted, userIdParam } from '@coupon/contracts';
 import { type Env, errorResponse, jsonResponse } from '@coupon/kit';
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { userSecurity } from '../../auth/openapi.js';
 import { type IssueHandlerDeps, issueHandler } from '../../issue.js';
 import type { GatewayMetrics } from '../../metrics.js';
-import { couponIdParam, userErrors, userIdParam } from '../params.js';
+import { userErrors } from './user-errors.js';
 
 /** POST /coupons/{userId}/issue-async?couponId={couponId}: the outcome table of docs/outcomes.md. */
 const issueAsyncRoute = (jwt: boolean) =>

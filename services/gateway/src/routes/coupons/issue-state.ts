@@ -1,11 +1,11 @@
-import { type IssueStatus, issueStatus } from '@coupon/contracts';
+import { couponIdParam, type IssueStatus, issueStatus, userIdParam } from '@coupon/contracts';
 import { type Env, errorResponse, jsonResponse } from '@coupon/kit';
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Authenticator } from '../../auth/authenticator.js';
 import { requireUser } from '../../auth/middleware.js';
 import { userSecurity } from '../../auth/openapi.js';
 import type { IssuerClient } from '../../issuer-client.js';
-import { couponIdParam, userErrors, userIdParam } from '../params.js';
+import { userErrors } from './user-errors.js';
 
 const issueStateRoute = (jwt: boolean) =>
   createRoute({
