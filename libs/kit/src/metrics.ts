@@ -45,7 +45,7 @@ type HistogramEntry = { labels: object; bucketValues: Record<string, number>; su
  * are ever reset().
  */
 export function boundObserver<T extends string>(
-  histogram: Histogram<T>,
+  histogram: Pick<Histogram<T>, 'zero'> & { labels(labels: Partial<Record<T, string>>): Observer },
   labels: Partial<Record<T, string>>,
   buckets: readonly number[],
 ): Observer {

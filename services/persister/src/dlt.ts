@@ -18,9 +18,9 @@ export interface DltEntry extends Poison {
  * why and where from. Resolves only once the broker has them: the caller commits after this.
  */
 export async function sendToDlt(
-  producer: Producer,
+  producer: Pick<Producer, 'send'>,
   topic: string,
-  redis: Redis,
+  redis: Pick<Redis, 'incrby'>,
   origin: DltOrigin,
   entries: DltEntry[],
 ): Promise<void> {

@@ -1,7 +1,7 @@
 import { type CouponChange, couponChange, couponWindow } from '@coupon/contracts';
 import { type Env, errorResponse, jsonResponse } from '@coupon/kit';
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import type { IssuerClient } from '../../issuer-client.js';
+import type { InternalCalls } from '../../issuer-client.js';
 import { couponIdParam } from '../params.js';
 import { actorHeaders, type ChangeDeps, recordChange } from './changes.js';
 import { adminErrors, adminSecurity } from './responses.js';
@@ -55,7 +55,7 @@ const windowRoute = createRoute({
 /** The operator's controls of one coupon: pause, resume, move its window (the issuer applies them). */
 export function registerChangeCoupon(
   admin: OpenAPIHono<Env>,
-  deps: ChangeDeps & { issuer: IssuerClient },
+  deps: ChangeDeps & { issuer: InternalCalls },
 ): void {
   for (const action of ['pause', 'resume'] as const)
     admin.openapi(pauseRoute(action), async (c) => {

@@ -1,7 +1,7 @@
 import { type CouponStats, couponStats } from '@coupon/contracts';
 import { type Env, errorResponse, jsonResponse } from '@coupon/kit';
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import type { IssuerClient } from '../../issuer-client.js';
+import type { InternalCalls } from '../../issuer-client.js';
 import { couponIdParam } from '../params.js';
 import { adminErrors, adminSecurity } from './responses.js';
 
@@ -21,7 +21,7 @@ const couponStatsRoute = createRoute({
   },
 });
 
-export function registerCouponStats(admin: OpenAPIHono<Env>, deps: { issuer: IssuerClient }): void {
+export function registerCouponStats(admin: OpenAPIHono<Env>, deps: { issuer: InternalCalls }): void {
   admin.openapi(couponStatsRoute, async (c) => {
     const { couponId } = c.req.valid('param');
     const path = `/internal/coupons/${couponId}/stats`;

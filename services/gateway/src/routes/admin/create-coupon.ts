@@ -1,7 +1,7 @@
 import { type CouponView, couponView, createCoupon } from '@coupon/contracts';
 import { type Env, errorResponse, jsonResponse } from '@coupon/kit';
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
-import type { IssuerClient } from '../../issuer-client.js';
+import type { InternalCalls } from '../../issuer-client.js';
 import { adminErrors, adminSecurity } from './responses.js';
 
 const createCouponRoute = createRoute({
@@ -22,7 +22,7 @@ const createCouponRoute = createRoute({
   },
 });
 
-export function registerCreateCoupon(admin: OpenAPIHono<Env>, deps: { issuer: IssuerClient }): void {
+export function registerCreateCoupon(admin: OpenAPIHono<Env>, deps: { issuer: InternalCalls }): void {
   admin.openapi(createCouponRoute, async (c) =>
     c.json(
       await deps.issuer.post<CouponView>('/internal/coupons', c.req.valid('json'), c.get('requestId')),

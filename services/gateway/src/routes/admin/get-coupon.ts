@@ -1,7 +1,7 @@
 import { type CouponView, couponView } from '@coupon/contracts';
 import { type Env, errorResponse, jsonResponse } from '@coupon/kit';
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import type { IssuerClient } from '../../issuer-client.js';
+import type { InternalCalls } from '../../issuer-client.js';
 import { couponIdParam } from '../params.js';
 import { adminErrors, adminSecurity } from './responses.js';
 
@@ -21,7 +21,7 @@ const getCouponRoute = createRoute({
   },
 });
 
-export function registerGetCoupon(admin: OpenAPIHono<Env>, deps: { issuer: IssuerClient }): void {
+export function registerGetCoupon(admin: OpenAPIHono<Env>, deps: { issuer: InternalCalls }): void {
   admin.openapi(getCouponRoute, async (c) => {
     const { couponId } = c.req.valid('param');
     return c.json(

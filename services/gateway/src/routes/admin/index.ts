@@ -1,7 +1,7 @@
 import { type Env, fail, requireBearer } from '@coupon/kit';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
-import type { IssuerClient } from '../../issuer-client.js';
+import type { InternalCalls } from '../../issuer-client.js';
 import type { RuntimeSettingsStore } from '../../settings.js';
 import { registerChangeCoupon } from './change-coupon.js';
 import type { ChangeDeps } from './changes.js';
@@ -13,7 +13,7 @@ import { ADMIN_SECURITY } from './responses.js';
 import { registerSettings } from './settings.js';
 
 export interface AdminDeps extends ChangeDeps {
-  issuer: IssuerClient;
+  issuer: InternalCalls;
   adminToken: string;
   /** The run-time settings (absent in tests without Redis: its routes answer 503). */
   settings?: RuntimeSettingsStore;

@@ -1,7 +1,7 @@
 import { type CouponPage, couponPage, couponPageQuery } from '@coupon/contracts';
 import { type Env, errorResponse, jsonResponse } from '@coupon/kit';
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
-import type { IssuerClient } from '../../issuer-client.js';
+import type { InternalCalls } from '../../issuer-client.js';
 import { adminErrors, adminSecurity } from './responses.js';
 
 const listCouponsRoute = createRoute({
@@ -20,7 +20,7 @@ const listCouponsRoute = createRoute({
   },
 });
 
-export function registerListCoupons(admin: OpenAPIHono<Env>, deps: { issuer: IssuerClient }): void {
+export function registerListCoupons(admin: OpenAPIHono<Env>, deps: { issuer: InternalCalls }): void {
   admin.openapi(listCouponsRoute, async (c) => {
     const { after, limit } = c.req.valid('query');
     const path = `/internal/coupons?after=${after}&limit=${limit}`;
