@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { issue, type System, startSystem, topics, userIds } from './harness.js';
 
 // The three services' /metrics after a few real requests: the series the alert rules and the
@@ -163,7 +163,12 @@ beforeAll(async () => {
   expect((await issue(sys.url, b, coupon.id)).body.error?.code).toBe('SOLD_OUT');
   expect((await issue(sys.url, a, coupon.id)).body.error?.code).toBe('ALREADY_ISSUED');
   expect((await issue(sys.url, 'abc', coupon.id)).status).toBe(400);
-  await expect.poll(() => sys.admin.stats(coupon.id)).toMatchObject({ persisted: 1 });
+  // expect.poll is for tests only; in a hook vi.waitFor retries the assertion.
+  const poll = { timeout: 30_000, interval: 250 };
+  await vi.waitFor(
+    async () => expect(await sys.admin.stats(coupon.id)).toMatchObject({ persisted: 1 }),
+    poll,
+  );
 
   // The offset is committed just after the row; the lag is read from Kafka (cached for 1 s).
   const persisted = async () => {
@@ -173,7 +178,7 @@ beforeAll(async () => {
       rows: value(per, 'coupon_event_to_row_seconds_count'),
     };
   };
-  await expect.poll(persisted, { timeout: 20_000 }).toEqual({ lag: 0, rows: 1 });
+  await vi.waitFor(async () => expect(await persisted()).toEqual({ lag: 0, rows: 1 }), poll);
   [gw, iss] = await Promise.all([scrape(bases()[0] as string), scrape(bases()[1] as string)]);
 });
 afterAll(async () => {

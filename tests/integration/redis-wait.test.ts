@@ -3,7 +3,7 @@ import { countIssues, hasIssue } from '@coupon/db';
 import { Gate } from '@coupon/gate';
 import { createRedis } from '@coupon/kit';
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { PrivateRedis } from '../faults/private-redis.js';
 import { sleep } from '../support/index.js';
 import { type Answer, issue, type System, startSystem, tally, testPool, userIds } from './harness.js';
@@ -21,7 +21,11 @@ beforeAll(async () => {
   primary = await PrivateRedis.start();
   replica = await PrivateRedis.start(['--replicaof', '127.0.0.1', String(primary.port)]);
   redis = createRedis({ url: primary.url, failFast: false });
-  await expect.poll(() => redis.info('replication')).toMatch(/connected_slaves:1[\s\S]*state=online/);
+  // expect.poll is for tests only; in a hook vi.waitFor retries the assertion.
+  await vi.waitFor(
+    async () => expect(await redis.info('replication')).toMatch(/connected_slaves:1[\s\S]*state=online/),
+    { timeout: 30_000, interval: 250 },
+  );
   sys = await startSystem({
     issuerEnv: { REDIS_URL: primary.url, REDIS_WAIT_REPLICAS: '1', REDIS_WAIT_TIMEOUT_MS: '200' },
   });
