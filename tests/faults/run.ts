@@ -139,6 +139,15 @@ export async function runChecked<S extends FaultSystem>(
 }
 
 /**
+ * After a Redis restart from its AOF: on both coupons of the run (a loop over an empty account list
+ * would pass), no admission forgotten and no stock above quantity − admitted.
+ */
+export function expectNothingForgotten(r: FaultResult<unknown>): void {
+  const none = { forgotten: 0, stockDelta: 0 };
+  expect(r.accounts.map((a) => ({ forgotten: a.forgotten, stockDelta: a.stockDelta }))).toEqual([none, none]);
+}
+
+/**
  * Starts the topology, runs the load, injects the fault, recovers, settles and accounts. The
  * processes' logs are deleted after a clean run and kept (their directory printed) otherwise.
  */
