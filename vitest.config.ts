@@ -2,6 +2,13 @@ import { configDefaults, defineConfig } from 'vitest/config';
 
 // Workspace packages resolve to their TypeScript sources (the "source" export condition), so tests
 // need no build. Unit tests sit beside the code; integration tests talk to real Redis, Kafka, MariaDB.
+
+/**
+ * expect.poll against real engines and processes: a row, a DLT entry or a metric takes seconds to
+ * appear (the persister's batches, a consumer rebalance), not vitest's default second.
+ */
+const realEngines = { poll: { timeout: 30_000, interval: 250 } };
+
 export default defineConfig({
   resolve: { conditions: ['source'] },
   ssr: { resolve: { conditions: ['source'] } },
@@ -20,6 +27,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'integration',
+          expect: realEngines,
           include: ['tests/integration/**/*.test.ts', 'libs/**/src/**/*.redis.test.ts'],
           globalSetup: ['tests/integration/global-setup.ts'],
           testTimeout: 60_000,
@@ -33,6 +41,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'deploy',
+          expect: realEngines,
           include: ['tests/deploy/**/*.test.ts'],
           exclude: ['tests/deploy/containers.test.ts'],
           globalSetup: ['tests/integration/global-setup.ts'],
@@ -47,6 +56,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'containers',
+          expect: realEngines,
           include: process.env.DEPLOY_CONTAINERS === '1' ? ['tests/deploy/containers.test.ts'] : [],
           globalSetup: ['tests/integration/global-setup.ts'],
           testTimeout: 120_000,
@@ -59,6 +69,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'faults',
+          expect: realEngines,
           include: ['tests/faults/**/*.test.ts'],
           globalSetup: ['tests/integration/global-setup.ts'],
           testTimeout: 600_000,

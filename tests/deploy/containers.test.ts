@@ -1,9 +1,9 @@
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, Admin, INTERNAL_TOKEN, infra, issue, userIds } from '../integration/harness.js';
+import { portFree, sleep, waitReady } from '../support/index.js';
 import { ROOT, SERVICES, type Service } from './schema.js';
 
 /**
@@ -29,14 +29,6 @@ const url = (svc: Service) => `http://127.0.0.1:${PORTS[svc]}`;
 async function podman(...args: string[]): Promise<string> {
   const { stdout } = await run(PODMAN, args, { maxBuffer: 64 * 1024 * 1024 });
   return stdout.trim();
-}
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const srv = createServer();
-    srv.once('error', () => resolve(false));
-    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
-  });
 }
 
 /** Runs a command, its output passed through; resolves with its exit code and duration. */
@@ -88,18 +80,19 @@ async function startContainer(svc: Service): Promise<void> {
   );
 }
 
-async function waitReady(svc: Service, timeoutMs: number): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    const res = await fetch(`${url(svc)}/ready`).catch(() => undefined);
-    if (res?.status === 200) return;
-    const state = await podman('inspect', '--format', '{{.State.Status}}', NAME(svc));
-    if (state !== 'running')
-      throw new Error(`${svc} ${state} before ready:\n${await podman('logs', NAME(svc))}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(
-    `${svc} not ready after ${timeoutMs} ms:\n${await podman('logs', '--tail', '30', NAME(svc))}`,
+/** A container's /ready, failing at once when it stopped running. */
+function containerReady(svc: Service, timeoutMs: number): Promise<void> {
+  return waitReady(
+    svc,
+    url(svc),
+    {
+      gone: async () => {
+        const state = await podman('inspect', '--format', '{{.State.Status}}', NAME(svc));
+        return state === 'running' ? undefined : state;
+      },
+      tail: () => podman('logs', '--tail', '30', NAME(svc)),
+    },
+    timeoutMs,
   );
 }
 
@@ -140,7 +133,7 @@ beforeAll(async () => {
   // the order the services come up in: the gateway checks the issuer in its /ready
   for (const svc of ['issuer', 'persister', 'gateway'] as const) {
     await startContainer(svc);
-    await waitReady(svc, 60_000);
+    await containerReady(svc, 60_000);
   }
 }, 1_800_000);
 
@@ -204,14 +197,14 @@ describe('container images, run as deployed against the local stack', () => {
         }).catch(() => undefined);
         if (!res) {
           refused += 1;
-          await new Promise((r) => setTimeout(r, 20));
+          await sleep(20);
           continue;
         }
         await res.arrayBuffer();
         statuses[res.status] = (statuses[res.status] ?? 0) + 1;
       }
     });
-    await new Promise((r) => setTimeout(r, 1_000));
+    await sleep(1_000);
     const gateway = await stop('gateway');
     loading = false;
     await Promise.all(clients);

@@ -1,11 +1,10 @@
 import { PassThrough } from 'node:stream';
 import { type DbPool, duplicateIssues, issuedUserIds } from '@coupon/db';
 import { createDeps, listDlt, type OwnedDeps, opsEnv, reconcile } from '@coupon/ops';
+import { waitUntil } from '../support/index.js';
 import { type AmbiguityWatch, type AutoSettle, lag } from './ambiguity.js';
 import { type Shot, tallyShots, unhealthy } from './load.js';
 import type { Deps } from './topology.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface CouponAccount {
   couponId: number;
@@ -45,15 +44,6 @@ export async function opsDeps(deps: Deps): Promise<OwnedDeps> {
   }
 }
 
-async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() > end) return false;
-    await sleep(250);
-  }
-}
-
 export interface SettleOptions {
   /** How long to wait for every 202 to have a row. */
   drainMs?: number;
@@ -90,7 +80,7 @@ export async function settle(
     for (const s of shots) if (s.status === 202) accepted.get(s.couponId)?.add(s.userId);
     const rowsOf = async (id: number) => new Set(await issuedUserIds(pool, id));
 
-    await until(async () => {
+    await waitUntil(async () => {
       for (const c of coupons) {
         const rows = await rowsOf(c.id);
         for (const u of accepted.get(c.id) ?? []) if (!rows.has(u)) return false;
@@ -98,7 +88,7 @@ export async function settle(
       return true;
     }, o.drainMs ?? 60_000);
     // Then the consumer group's lag to zero: events of users answered 503 may still be on their way.
-    await until(async () => (await lag(ops)) === 0, 30_000);
+    await waitUntil(async () => (await lag(ops)) === 0, 30_000);
 
     // Before any reconcile: what the system settled by itself.
     const dltUsersOf = async (id: number) =>
@@ -140,7 +130,7 @@ export async function settle(
 
     const ids = coupons.map((c) => c.id);
     const repair = await reconcile(ops, { couponIds: ids, repair: true, graceMs: 0 });
-    await until(async () => {
+    await waitUntil(async () => {
       for (const c of coupons) {
         const admitted = await ops.gate.admittedUsers(c.id);
         const rows = await rowsOf(c.id);

@@ -1,8 +1,7 @@
 import { type DbPool, issuedUserIds } from '@coupon/db';
 import type { OwnedDeps } from '@coupon/ops';
+import { sleep } from '../support/index.js';
 import type { Load } from './load.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A request answered this long ago has had time to land its event, if it had one (the persister's pace). */
 const ANSWERED_MS = 2_000;

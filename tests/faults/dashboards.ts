@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sleep } from '../support/index.js';
 
 const DIR = fileURLToPath(new URL('../../infra/grafana/dashboards', import.meta.url));
 
@@ -109,7 +110,7 @@ export async function checkDashboards(
   let checks = await Promise.all(dashboardQueries(scrapeS).map(run));
   const until = Date.now() + retryMs;
   while (Date.now() < until && checks.some((c) => !c.error && c.series === 0)) {
-    await new Promise((r) => setTimeout(r, 1_000));
+    await sleep(1_000);
     checks = await Promise.all(checks.map((c) => (!c.error && c.series === 0 ? run(c) : c)));
   }
   return checks;

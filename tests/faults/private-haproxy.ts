@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { freePort, sleep } from '../support/index.js';
 import { stackHa } from './private-stack.js';
-import { freePort } from './processes.js';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -119,7 +119,7 @@ export class PrivateHaproxy {
       const s = (await this.stats())[server]?.status ?? '';
       if (ok(s)) return performance.now() - t0;
       if (performance.now() - t0 > timeoutMs) throw new Error(`${server} still ${s} after ${timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
     }
   }
 

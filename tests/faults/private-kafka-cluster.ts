@@ -2,13 +2,11 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort, sleep } from '../support/index.js';
 import { stackHa } from './private-stack.js';
-import { freePort } from './processes.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const JARS = join(ROOT, '.local/kafka/lib');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /** Broker pids of every cluster of this test process, killed if it dies first (they run detached). */
 const clusters = new Set<PrivateKafkaCluster>();
 process.once('exit', () => {

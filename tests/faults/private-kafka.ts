@@ -6,12 +6,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { FaultProxy } from '../integration/proxy.js';
-import { freePort, track } from './processes.js';
+import { freePort, sleep } from '../support/index.js';
+import { track } from './processes.js';
 
 const KAFKA_HOME = fileURLToPath(new URL('../../.local/kafka', import.meta.url));
 /** The stack's broker settings and logging (infra/config/kafka), shared with the compose files. */
 const KAFKA_CONFIG = fileURLToPath(new URL('../../infra/config/kafka', import.meta.url));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Kafka's Uuid format; one starting with '-' would be read as an option by StorageTool (seen). */
 function clusterId(): string {

@@ -1,25 +1,15 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { FaultProxy } from '../integration/proxy.js';
+import { portFree, sleep } from '../support/index.js';
 import { stackHa } from './private-stack.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export const MASTER = 'coupon';
 const NODES = ['redis1', 'redis2', 'redis3'] as const;
 const SENTINELS = ['sentinel1', 'sentinel2', 'sentinel3'] as const;
 export type Node = (typeof NODES)[number];
-
-async function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const srv = net.createServer();
-    srv.once('error', () => resolve(false));
-    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
-  });
-}
 
 /** The first of `n` consecutive free ports (the stack numbers its nodes and Sentinels from a base). */
 export async function freeRun(n: number): Promise<number> {

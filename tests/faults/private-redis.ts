@@ -3,9 +3,8 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, track } from './processes.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { freePort, sleep } from '../support/index.js';
+import { track } from './processes.js';
 
 /** One PING over a raw socket: true on +PONG (a Redis still loading its AOF answers -LOADING). */
 export function ping(port: number): Promise<boolean> {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { freePort } from './processes.js';
+import { freePort, sleep } from '../support/index.js';
 
 const run = promisify(execFile);
 const STACK = fileURLToPath(new URL('../../infra/local/stack', import.meta.url));
@@ -63,7 +63,7 @@ export class VictoriaLogs {
       const lines = await this.query(q);
       if (lines.length > 0) return { lines, foundAt: Date.now() };
       if (Date.now() > end) throw new Error(`no log line for ${q} within ${ms} ms`);
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
     }
   }
 

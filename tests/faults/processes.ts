@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
-import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort, sleep, waitReady } from '../support/index.js';
 
 /**
  * The BUILT services as child processes (`node services/<svc>/dist/main.js`), so a fault can be a
@@ -15,16 +15,6 @@ import { fileURLToPath } from 'node:url';
 export type ServiceName = 'gateway' | 'issuer' | 'persister';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** A port nobody listens on right now (the kernel's pick; released before use, so reuse is rare). */
-export async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 /** Every child of this test process, killed if the test process dies first. */
 const alive = new Set<ChildProcess>();
@@ -104,21 +94,13 @@ export class ServiceProcess {
         resolve();
       }),
     );
-    await this.waitReady(readyMs);
+    await waitReady(
+      this.name,
+      this.url,
+      { gone: () => (this.running ? undefined : 'exited'), tail: () => this.tail() },
+      readyMs,
+    );
     return this;
-  }
-
-  private async waitReady(ms: number): Promise<void> {
-    const until = Date.now() + ms;
-    while (Date.now() < until) {
-      if (!this.running) throw new Error(`${this.name} exited while starting:\n${this.tail()}`);
-      const ok = await fetch(`${this.url}/ready`, { signal: AbortSignal.timeout(5_000) })
-        .then((r) => r.ok)
-        .catch(() => false);
-      if (ok) return;
-      await sleep(150);
-    }
-    throw new Error(`${this.name} not ready after ${ms} ms:\n${this.tail()}`);
   }
 
   /** Sends the signal and waits for the exit. SIGKILL by default: the crash the fault suite is about. */

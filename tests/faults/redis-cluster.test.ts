@@ -1,6 +1,5 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -8,6 +7,7 @@ import { gateKeys, gateLockKey } from '@coupon/contracts';
 import { acquireGateLock, Gate } from '@coupon/gate';
 import { Cluster, type Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { portFree, sleep } from '../support/index.js';
 import { ping } from './private-redis.js';
 import { track } from './processes.js';
 
@@ -16,21 +16,12 @@ import { track } from './processes.js';
  * the hash tag {coupon:ID}, so the one Lua script touches one slot, and coupons spread over nodes.
  */
 const run = promisify(execFile);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function bindable(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const srv = net.createServer().once('error', () => resolve(false));
-    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
-  });
-}
-
 /** Ports whose cluster bus port (port + 10000) is free too. */
 async function clusterPorts(n: number): Promise<number[]> {
   const out: number[] = [];
   while (out.length < n) {
     const p = 20_000 + Math.floor(Math.random() * 20_000);
-    if (!out.includes(p) && (await bindable(p)) && (await bindable(p + 10_000))) out.push(p);
+    if (!out.includes(p) && (await portFree(p)) && (await portFree(p + 10_000))) out.push(p);
   }
   return out;
 }
@@ -145,7 +136,7 @@ describe('the gate on a three-node Redis Cluster', () => {
     expect(await gate.state(coupon)).toEqual({ quantity: 3, remaining: 3, admitted: 0 });
     expect(await gate.admit(999_999_999, 7)).toBe('COUPON_NOT_FOUND');
     // A rebuild (its scripts check the lock in the same slot) keeps sold stock sold: 3 hold the coupon, none left.
-    const lock = await acquireGateLock(cluster as unknown as Redis, coupon, 10_000);
+    const lock = await acquireGateLock(cluster, coupon, 10_000);
     expect(await gate.rebuild({ id: coupon, quantity: 3, ...OPEN }, [1, 2, 3], lock!.token, true)).toBe(
       'loaded',
     );

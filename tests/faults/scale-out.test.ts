@@ -1,14 +1,14 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { DbPool } from '@coupon/db';
 import { AssignerProtocol } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testPool } from '../integration/harness.js';
+import { listen, sleep } from '../support/index.js';
 import { opsDeps } from './accounting.js';
 import { Load, unhealthy } from './load.js';
 import { PrivateRedis } from './private-redis.js';
 import type { ServiceProcess } from './processes.js';
-import { type FaultSystem, faultTable, runFault, sleep } from './run.js';
+import { type FaultSystem, faultTable, runFault } from './run.js';
 import { Topology } from './topology.js';
 
 /**
@@ -82,7 +82,7 @@ describe('scale-out', () => {
         res.end(JSON.stringify({ results: Array.from({ length: n }, () => ({ outcome: 'SOLD_OUT' })) }));
       });
     });
-    await new Promise<void>((r) => stub.listen(0, '127.0.0.1', r));
+    const stubPort = await listen(stub);
     try {
       const env = {
         RATE_LIMIT_SHARED: String(shared),
@@ -93,7 +93,7 @@ describe('scale-out', () => {
         EDGE_SOLD_OUT_TTL_MS: '0',
         RATE_LIMIT_USER_PER_SEC: '0',
       };
-      const issuerUrl = `http://127.0.0.1:${(stub.address() as AddressInfo).port}`;
+      const issuerUrl = `http://127.0.0.1:${stubPort}`;
       const gws = await Promise.all([1, 2].map((i) => topo.gateway(`gateway-${i}`, issuerUrl, env)));
       const load = new Load({ urls: gws.map((g) => g.url), rate: 300, pick: () => 1 }).start();
       await sleep(7_000);

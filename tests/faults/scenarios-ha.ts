@@ -1,5 +1,6 @@
 import { infra } from '../integration/harness.js';
 import type { FaultProxy } from '../integration/proxy.js';
+import { sleep } from '../support/index.js';
 import type { Load } from './load.js';
 import { type Node, RedisHa } from './private-redis-ha.js';
 import type { FaultSpec } from './run.js';
@@ -138,12 +139,12 @@ export const redisPartition = async (tm: Timing): Promise<FaultSpec<Ha>> => {
           } catch (err) {
             probes.push({ ms: Date.now() - t0, key, ok: false, err: (err as Error).message });
           }
-          await new Promise((r) => setTimeout(r, 100));
+          await sleep(100);
         }
       })();
       await followed(s, load, old, t0);
       const left = tm.outageMs - (Date.now() - t0);
-      if (left > 0) await new Promise((r) => setTimeout(r, left));
+      if (left > 0) await sleep(left);
       probing = false;
       await prober;
       direct.disconnect();

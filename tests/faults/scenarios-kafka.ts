@@ -1,8 +1,9 @@
 import type { PartitionMetadata } from 'kafkajs';
+import { sleep } from '../support/index.js';
 import { opsDeps } from './accounting.js';
 import { type Load, unhealthy } from './load.js';
 import type { PrivateKafkaCluster } from './private-kafka-cluster.js';
-import { type FaultSpec, sleep } from './run.js';
+import type { FaultSpec } from './run.js';
 import type { Basic, Timing } from './scenarios.js';
 import type { Topology } from './topology.js';
 

@@ -1,4 +1,5 @@
 import { DbPool } from '@coupon/db';
+import { sleep } from '../support/index.js';
 import type { Galera, GaleraNode } from './private-galera.js';
 import type { FaultSpec } from './run.js';
 import { type Basic, basic, type Timing } from './scenarios.js';
@@ -27,8 +28,6 @@ export interface Mysql extends Basic {
 }
 
 const secs = (t0: number) => Number(((Date.now() - t0) / 1_000).toFixed(1));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 async function rows(pool: DbPool, ids: number[]): Promise<number | undefined> {
   try {
     const [r] = await pool.with((c) =>

@@ -1,7 +1,8 @@
 import type { FaultProxy } from '../integration/proxy.js';
+import { sleep } from '../support/index.js';
 import type { PrivateKafka } from './private-kafka.js';
 import type { ServiceProcess } from './processes.js';
-import { type FaultSpec, type FaultSystem, sleep } from './run.js';
+import type { FaultSpec, FaultSystem } from './run.js';
 import type { Basic, Timing } from './scenarios.js';
 
 /** Faults on the wires: latency and cut connections between services, and a Kafka broker going away. */

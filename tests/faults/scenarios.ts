@@ -1,9 +1,10 @@
 import { gateSnapshot } from '@coupon/gate';
 import { createRedis } from '@coupon/kit';
 import type { FaultProxy } from '../integration/proxy.js';
+import { sleep } from '../support/index.js';
 import { PrivateRedis } from './private-redis.js';
 import type { ServiceProcess } from './processes.js';
-import { type FaultSpec, type FaultSystem, sleep } from './run.js';
+import type { FaultSpec, FaultSystem } from './run.js';
 import type { Topology } from './topology.js';
 
 /** Load rate and how long each phase lasts: the short (CI) and long forms differ only here. */

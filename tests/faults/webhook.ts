@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { sleep } from './run.js';
+import { sleep } from '../support/index.js';
 
 /** One alert of Alertmanager's webhook payload (version 4). */
 export interface HookAlert {

@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { RunningGateway } from '@coupon/gateway';
 import { base64url, type CryptoKey, exportJWK, exportSPKI, generateKeyPair, type JWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listen } from '../support/index.js';
 import { type Answer, extraGateway, issue, type System, startSystem, userIds } from './harness.js';
 
 const SECRET = 'integration-test-secret-of-32-characters';
@@ -63,8 +63,7 @@ beforeAll(async () => {
     res.setHeader('content-type', 'application/json');
     res.end(JSON.stringify({ keys: [jwk] }));
   });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks.json`;
+  const url = `http://127.0.0.1:${await listen(server)}/jwks.json`;
   jwks = {
     // Cooldown 0: an unknown kid fetches again at once; max age 0: every new token asks the JWKS
     // first, so "the JWKS is down" is met on the very next token.

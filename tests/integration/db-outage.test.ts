@@ -1,5 +1,6 @@
 import { countIssues, type DbPool, duplicateIssues } from '@coupon/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sleep } from '../support/index.js';
 import { infra, issue, type System, startSystem, tally, testPool, userIds } from './harness.js';
 import { FaultProxy } from './proxy.js';
 
@@ -35,14 +36,15 @@ describe('I3 under a database outage', () => {
     expect(tally(answers)['202']).toBe(300);
 
     // Long enough for several failed attempts and back-offs.
-    await new Promise((r) => setTimeout(r, 3_000));
+    await sleep(3_000);
     const during = await sys.admin.stats(coupon.id);
     expect(during.persisted).toBe(0);
     expect(during.dlt).toBe(0);
 
     await dbProxy.accept();
-    const after = await sys.admin.waitFor(coupon.id, (s) => s.persisted >= 300, 30_000);
-    expect(after).toMatchObject({ admitted: 300, persisted: 300, dlt: 0 });
+    await expect
+      .poll(() => sys.admin.stats(coupon.id))
+      .toMatchObject({ admitted: 300, persisted: 300, dlt: 0 });
     expect(await countIssues(pool, coupon.id)).toBe(300);
     expect(await duplicateIssues(pool, coupon.id)).toBe(0);
   });

@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, waitReady } from '../support/index.js';
 import { ADMIN_TOKEN, Admin, INTERNAL_TOKEN, infra, issue, userIds } from './harness.js';
 
 /**
@@ -74,17 +74,6 @@ function deployService(args: string[]): Promise<string> {
   });
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 function tail(d: Deployed): string {
   return d.output.join('').split('\n').slice(-30).join('\n');
 }
@@ -118,21 +107,14 @@ async function start(svc: Service, env: Record<string, string>): Promise<Deploye
   return d;
 }
 
-/** Polls /ready until it answers 200; fails early with the log tail if the process exits. */
-async function waitReady(svc: Service, timeoutMs: number): Promise<void> {
+/** /ready of a deployed service, failing at once with the log tail if the process exits. */
+function deployedReady(svc: Service, timeoutMs: number): Promise<void> {
   const d = deployed[svc];
-  const until = Date.now() + timeoutMs;
-  let last = 'no answer';
-  while (Date.now() < until) {
-    if (d.child.exitCode !== null || d.child.signalCode !== null) {
-      throw new Error(`${svc} exited (${d.child.exitCode ?? d.child.signalCode}) before ready:\n${tail(d)}`);
-    }
-    const res = await fetch(`${d.url}/ready`).catch(() => undefined);
-    if (res?.status === 200) return;
-    last = res ? `${res.status} ${await res.text()}` : 'no answer';
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${svc} not ready after ${timeoutMs} ms (last: ${last}):\n${tail(d)}`);
+  const gone = () =>
+    d.child.exitCode === null && d.child.signalCode === null
+      ? undefined
+      : `exited (${d.child.exitCode ?? d.child.signalCode})`;
+  return waitReady(svc, d.url, { gone, tail: () => tail(d) }, timeoutMs);
 }
 
 beforeAll(async () => {
@@ -172,7 +154,7 @@ afterAll(async () => {
 describe('per-service deploys: each folder starts alone from its environment', () => {
   for (const svc of SERVICES) {
     it(`happy: ${svc} answers /health and /ready from its deploy folder`, async () => {
-      await waitReady(svc, 45_000);
+      await deployedReady(svc, 45_000);
       const health = await fetch(`${deployed[svc].url}/health`);
       expect(health.status).toBe(200);
       expect(await health.json()).toEqual({ status: 'ok' });
@@ -185,8 +167,9 @@ describe('per-service deploys: each folder starts alone from its environment', (
     const [user] = userIds(1);
     const answer = await issue(deployed.gateway.url, user!, coupon.id);
     expect(answer.status).toBe(202);
-    const stats = await admin.waitFor(coupon.id, (s) => s.persisted >= 1, 15_000);
-    expect(stats).toMatchObject({ admitted: 1, persisted: 1 });
+    await expect
+      .poll(() => admin.stats(coupon.id), { timeout: 15_000 })
+      .toMatchObject({ admitted: 1, persisted: 1 });
   }, 20_000);
 
   // gateway first: it stops taking work before the issuer it calls goes away

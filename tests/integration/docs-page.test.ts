@@ -124,7 +124,7 @@ describe('GET /docs: the API reference page in headless Chromium', () => {
         await (await form.$('button.authorize'))?.click();
         filled = true;
       }
-      expect(filled).toBe(true);
+      expect(filled, 'no form for userBearer in the authorize dialog').toBe(true);
       await tab.click('.btn-done');
 
       const op = '#operations-coupons-issueCoupon';

@@ -2,6 +2,7 @@ import { gateKeys, gateLockKey } from '@coupon/contracts';
 import { acquireGateLock, Gate, gateSnapshot } from '@coupon/gate';
 import { createRedis } from '@coupon/kit';
 import { afterAll, describe, expect, it } from 'vitest';
+import { sleep } from '../support/index.js';
 import { infra, userIds } from './harness.js';
 
 const redis = createRedis({ url: infra().REDIS_URL, failFast: false });
@@ -25,7 +26,7 @@ describe("the gate's rebuild lock", () => {
   it('error: a holder whose lock expired cannot release the next holder’s lock', async () => {
     const id = couponId();
     const stale = await acquireGateLock(redis, id, 50);
-    await new Promise((r) => setTimeout(r, 120));
+    await sleep(120);
     const fresh = await acquireGateLock(redis, id, 10_000);
     expect(fresh).toBeDefined();
     expect(await stale?.release()).toBe(false);

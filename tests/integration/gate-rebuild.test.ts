@@ -5,6 +5,7 @@ import { ensureTopics } from '@coupon/kit';
 import { createDeps, type OwnedDeps, opsEnv } from '@coupon/ops';
 import type { Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sleep } from '../support/index.js';
 import { infra, topics } from './harness.js';
 import { createCouponRow, unusedCouponId } from './ops-fixtures.js';
 
@@ -26,7 +27,7 @@ function slowAdmin(ms: number, during?: () => Promise<unknown>): Admin {
       if (prop !== 'fetchTopicOffsets' || typeof v !== 'function') return v;
       return async (...args: unknown[]) => {
         await during?.();
-        await new Promise((r) => setTimeout(r, ms));
+        await sleep(ms);
         return v.apply(target, args);
       };
     },
@@ -45,11 +46,11 @@ describe('the rebuild lock is renewed while the rebuild works', () => {
     const id = await lostGate(1);
     const lock = await acquireGateLock(ops.redis, id, 900);
     const kept = keepGateLock(lock!);
-    await new Promise((r) => setTimeout(r, 2_500));
+    await sleep(2_500);
     expect(await ops.redis.get(gateLockKey(id))).toBe(lock?.token);
     expect(kept.signal.aborted).toBe(false);
     kept.stop();
-    await new Promise((r) => setTimeout(r, 1_200));
+    await sleep(1_200);
     expect(await ops.redis.exists(gateLockKey(id))).toBe(0);
   });
 

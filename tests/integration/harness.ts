@@ -151,20 +151,6 @@ export class Admin {
   changeSettings(patch: SettingsPatch): Promise<SettingsChange> {
     return this.api.changeSettings(patch);
   }
-
-  /** Polls stats until `done` holds or the time runs out; returns the last stats. */
-  async waitFor(
-    couponId: number,
-    done: (s: CouponStats) => boolean,
-    timeoutMs = 30_000,
-  ): Promise<CouponStats> {
-    const until = Date.now() + timeoutMs;
-    for (;;) {
-      const s = await this.stats(couponId);
-      if (done(s) || Date.now() > until) return s;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
 }
 
 export interface Answer {

@@ -1,5 +1,6 @@
 import { countIssues, type DbPool, duplicateIssues } from '@coupon/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sleep } from '../support/index.js';
 import { issue, type System, startSystem, tally, testPool, userIds } from './harness.js';
 
 let sys: System;
@@ -25,9 +26,7 @@ describe('invariants under concurrency and a stopped persister', () => {
     expect(t['202']).toBe(500);
     expect((t['409 SOLD_OUT'] ?? 0) + (t['409 ALREADY_ISSUED'] ?? 0)).toBe(1_500);
 
-    const stats = await sys.admin.waitFor(coupon.id, (s) => s.persisted >= 500);
-    expect(stats.persisted).toBe(500);
-    expect(stats.remaining).toBe(0);
+    await expect.poll(() => sys.admin.stats(coupon.id)).toMatchObject({ persisted: 500, remaining: 0 });
     expect(await countIssues(pool, coupon.id)).toBe(500);
     expect(await duplicateIssues(pool, coupon.id)).toBe(0);
     // Every 202 names a distinct user.
@@ -41,14 +40,15 @@ describe('invariants under concurrency and a stopped persister', () => {
     const answers = await Promise.all(userIds(200).map((u) => issue(sys.url, u, coupon.id)));
     expect(tally(answers)['202']).toBe(150);
 
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
     expect((await sys.admin.stats(coupon.id)).persisted).toBe(0);
     const pending = answers.find((a) => a.status === 202);
     expect(pending).toBeDefined();
 
     await sys.startPersister();
-    const stats = await sys.admin.waitFor(coupon.id, (s) => s.persisted >= 150);
-    expect(stats).toMatchObject({ admitted: 150, persisted: 150, remaining: 0 });
+    await expect
+      .poll(() => sys.admin.stats(coupon.id))
+      .toMatchObject({ admitted: 150, persisted: 150, remaining: 0 });
     expect(await duplicateIssues(pool, coupon.id)).toBe(0);
   });
 
@@ -63,7 +63,7 @@ describe('invariants under concurrency and a stopped persister', () => {
     expect((await issue(sys.url, user, coupon.id)).status).toBe(202);
     expect(await state()).toBe('PENDING');
     await sys.startPersister();
-    await sys.admin.waitFor(coupon.id, (s) => s.persisted === 1);
+    await expect.poll(() => sys.admin.stats(coupon.id)).toMatchObject({ persisted: 1 });
     expect(await state()).toBe('ISSUED');
   });
 });

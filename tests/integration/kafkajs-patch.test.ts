@@ -1,5 +1,6 @@
 import { createKafka } from '@coupon/kit';
 import { afterAll, describe, expect, it } from 'vitest';
+import { sleep } from '../support/index.js';
 import { infra } from './harness.js';
 
 // patches/kafkajs@2.2.4.patch: a producer disconnected while a send retries writes nothing more
@@ -26,7 +27,7 @@ describe('kafkajs, as patched: a disconnect ends a retrying send', () => {
       () => 'written' as const,
       (err: Error) => err,
     );
-    await new Promise((r) => setTimeout(r, 1_500)); // a few attempts, the topic still missing
+    await sleep(1_500); // a few attempts, the topic still missing
     await producer.disconnect();
     // From now on an attempt would be appended.
     await admin.createTopics({
@@ -36,7 +37,7 @@ describe('kafkajs, as patched: a disconnect ends a retrying send', () => {
     const outcome = await send;
     expect(outcome).toBeInstanceOf(Error);
     expect((outcome as Error).message).toMatch(/disconnected/);
-    await new Promise((r) => setTimeout(r, 2_000));
+    await sleep(2_000);
     const [p] = await admin.fetchTopicOffsets(topic);
     expect(p?.high).toBe('0');
     await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);

@@ -1,5 +1,5 @@
 import { PassThrough } from 'node:stream';
-import { type CouponIssuedEvent, encodeIssuedEvent, newIssuedEvent } from '@coupon/contracts';
+import { encodeIssuedEvent, newIssuedEvent } from '@coupon/contracts';
 import type { DbPool } from '@coupon/db';
 import { createDeps, type OwnedDeps, opsEnv } from '@coupon/ops';
 import type { Producer } from 'kafkajs';
@@ -33,20 +33,6 @@ export function opsContext(): OpsContext {
     await ctx.pool?.end();
   });
   return ctx;
-}
-
-/** Polls until `done` holds or the time runs out; returns the last value for the assertion. */
-export async function until<T>(
-  read: () => Promise<T>,
-  done: (v: T) => boolean,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await read();
-    if (done(v) || Date.now() > end) return v;
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 /** An id no coupon has yet, so an event for it fails the foreign key until the test creates the row. */

@@ -4,8 +4,9 @@ import { acquireGateLock, GateLockedError, gateSnapshot } from '@coupon/gate';
 import { producerHorizonMs, producerTiming } from '@coupon/kit';
 import { reconcile, rewarm } from '@coupon/ops';
 import { describe, expect, it } from 'vitest';
+import { sleep } from '../support/index.js';
 import { type Answer, issue, tally, userIds } from './harness.js';
-import { opsContext, until } from './ops-fixtures.js';
+import { opsContext } from './ops-fixtures.js';
 
 const ctx = opsContext();
 const sorted = (xs: number[]) => [...xs].sort((x, y) => x - y);
@@ -17,7 +18,7 @@ describe('reconcile: injected drift is found and repaired', () => {
     const users = userIds(6);
     const answers = await Promise.all(users.slice(0, 5).map((u) => issue(sys.url, u, coupon.id)));
     expect(answers.map((a) => a.status)).toEqual([202, 202, 202, 202, 202]);
-    await sys.admin.waitFor(coupon.id, (s) => s.persisted >= 5);
+    await expect.poll(() => sys.admin.stats(coupon.id)).toMatchObject({ persisted: 5 });
 
     const [, stock, admitted] = gateKeys(coupon.id);
     const [lostRow, lostAdmission, ghost] = [users[0]!, users[1]!, users[5]!];
@@ -50,10 +51,7 @@ describe('reconcile: injected drift is found and repaired', () => {
       exitCode: 0,
       coupons: [{ status: 'repaired', republished: 2, adopted: 1 }],
     });
-    await until(
-      () => countIssues(pool, coupon.id),
-      (n) => n >= 6,
-    );
+    await expect.poll(() => countIssues(pool, coupon.id)).toBe(6);
 
     const after = await reconcile(ops, { couponIds: [coupon.id], graceMs: 0 });
     expect(after).toMatchObject({
@@ -70,7 +68,7 @@ describe('reconcile: injected drift is found and repaired', () => {
     const { sys, ops } = ctx;
     const coupon = await sys.admin.createCoupon(5);
     expect((await issue(sys.url, userIds(1)[0]!, coupon.id)).status).toBe(202);
-    await sys.admin.waitFor(coupon.id, (s) => s.persisted >= 1);
+    await expect.poll(() => sys.admin.stats(coupon.id)).toMatchObject({ persisted: 1 });
     await ops.redis.incrby(gateKeys(coupon.id)[1], 3); // stock 7 for 4 left: the gate could over-issue
 
     const found = await reconcile(ops, { couponIds: [coupon.id], graceMs: 0 });
@@ -92,7 +90,7 @@ describe('rewarm: a lost gate never re-opens sold stock', () => {
     const users = userIds(21);
     const sold = await Promise.all(users.slice(0, 20).map((u) => issue(sys.url, u, coupon.id)));
     expect(tally(sold)).toEqual({ '202': 20 });
-    await sys.admin.waitFor(coupon.id, (s) => s.persisted >= 20);
+    await expect.poll(() => sys.admin.stats(coupon.id)).toMatchObject({ persisted: 20 });
 
     await ops.redis.del(...gateKeys(coupon.id));
     expect((await issue(sys.url, users[20]!, coupon.id)).status).toBe(503);
@@ -120,12 +118,7 @@ describe('rewarm: a lost gate never re-opens sold stock', () => {
     } finally {
       await sys.startPersister();
     }
-    expect(
-      await until(
-        () => countIssues(pool, coupon.id),
-        (n) => n >= 10,
-      ),
-    ).toBe(10);
+    await expect.poll(() => countIssues(pool, coupon.id)).toBe(10);
     expect(await sys.admin.stats(coupon.id)).toMatchObject({ admitted: 10, remaining: 20, persisted: 10 });
   });
 });
@@ -144,14 +137,11 @@ describe('rewarm --force on a live coupon', () => {
         const user = users[next++]!;
         const sentAt = Date.now();
         answers.push({ user, sentAt, a: await issue(sys.url, user, coupon.id) });
-        await new Promise((r) => setTimeout(r, 25));
+        await sleep(25);
       }
     };
     const workers = Promise.all(Array.from({ length: 3 }, worker));
-    await until(
-      async () => answers.filter((x) => x.a.status === 202).length,
-      (n) => n >= 20,
-    );
+    await expect.poll(() => answers.filter((x) => x.a.status === 202).length).toBeGreaterThanOrEqual(20);
     const r = await rewarm(ops, { couponId: coupon.id, force: true, closeWaitMs: 1_500 });
     const doneAt = Date.now();
     const accepted = new Set(answers.filter((x) => x.a.status === 202).map((x) => x.user));
@@ -161,26 +151,22 @@ describe('rewarm --force on a live coupon', () => {
     expect([...accepted].filter((u) => !admitted.has(u))).toEqual([]);
     expect(gate?.remaining).toBe(quantity - admitted.size);
     expect(r.kept).toBeGreaterThanOrEqual(accepted.size);
-    await until(
-      async () => answers.some((x) => x.sentAt > doneAt && x.a.status === 202),
-      (x) => x,
-    );
+    await expect
+      .poll(() => answers.filter((x) => x.sentAt > doneAt && x.a.status === 202).length, {
+        message: 'a 202 after the rewarm',
+      })
+      .toBeGreaterThan(0);
     stop = true;
     await workers;
     const granted = answers.filter((x) => x.a.status === 202).length;
     expect(granted).toBeLessThanOrEqual(quantity);
-    expect(
-      await until(
-        () => countIssues(pool, coupon.id),
-        (n) => n >= granted,
-      ),
-    ).toBe(granted);
+    await expect.poll(() => countIssues(pool, coupon.id)).toBe(granted);
     expect(await duplicateIssues(pool, coupon.id)).toBe(0);
     const end = await gateSnapshot(ops.redis, coupon.id);
     expect(sorted(end?.admitted ?? [])).toEqual(sorted(await issuedUserIds(pool, coupon.id)));
     const closed = answers.filter((x) => x.a.status === 503);
     expect(closed.length).toBeGreaterThan(0); // the close: a coupon-scoped 503, not a 404
-    expect(answers.some((x) => x.a.status === 404)).toBe(false);
+    expect(answers.filter((x) => x.a.status === 404).map((x) => x.user)).toEqual([]);
   });
 });
 
@@ -209,25 +195,20 @@ describe('a lost gate heals itself', () => {
         const a = await issue(sys.url, users[next++]!, coupon.id);
         answers.push({ sentAt, a });
         if (a.body.error?.code === 'SOLD_OUT') soldOut = true;
-        await new Promise((r) => setTimeout(r, 40));
+        await sleep(40);
       }
     };
     const workers = Promise.all(Array.from({ length: 4 }, worker));
     const accepted = () => answers.filter((x) => x.a.status === 202).length;
-    await until(
-      async () => accepted(),
-      (n) => n >= 80,
-    );
+    await expect.poll(accepted).toBeGreaterThanOrEqual(80);
 
     const lostAt = Date.now();
     await ops.redis.del(...gateKeys(coupon.id));
-    const healed = await until(
-      async () => answers.find((x) => x.sentAt > lostAt && x.a.status === 202),
-      (x) => x !== undefined,
-      45_000,
-    );
-    const healMs = (healed?.sentAt ?? Number.NaN) - lostAt;
-    const during = answers.filter((x) => x.sentAt > lostAt && x.sentAt < (healed?.sentAt ?? 0));
+    const healed = () => answers.find((x) => x.sentAt > lostAt && x.a.status === 202);
+    await expect.poll(healed, { timeout: 45_000, message: 'a 202 after the gate was lost' }).toBeDefined();
+    const healedAt = healed()?.sentAt ?? Number.NaN;
+    const healMs = healedAt - lostAt;
+    const during = answers.filter((x) => x.sentAt > lostAt && x.sentAt < healedAt);
     console.log(
       `gate self-heal: ${healMs} ms after the loss; meanwhile ${JSON.stringify(tally(during.map((x) => x.a)))}`,
     );
@@ -239,17 +220,12 @@ describe('a lost gate heals itself', () => {
     expect(during.map((x) => [x.a.status, x.a.body.error?.code])).toEqual(
       during.map(() => [503, 'UNAVAILABLE']),
     );
-    expect(during[0]?.a.headers.get('retry-after')).toBeTruthy();
+    expect(during[0]?.a.headers.get('retry-after')).toMatch(/^[1-9]\d*$/);
 
     await workers;
     const granted = accepted();
     expect(granted).toBe(quantity);
-    expect(
-      await until(
-        () => countIssues(pool, coupon.id),
-        (n) => n >= granted,
-      ),
-    ).toBe(granted);
+    await expect.poll(() => countIssues(pool, coupon.id)).toBe(granted);
     expect(await duplicateIssues(pool, coupon.id)).toBe(0);
     const gate = await gateSnapshot(ops.redis, coupon.id);
     expect(gate).toMatchObject({ quantity, remaining: 0 });

@@ -5,8 +5,9 @@ import { dltCountKey } from '@coupon/contracts';
 import { countIssues, duplicateIssues } from '@coupon/db';
 import { listDlt, replayDlt } from '@coupon/ops';
 import { describe, expect, it } from 'vitest';
+import { sleep } from '../support/index.js';
 import { infra, topics, userIds } from './harness.js';
-import { createCouponRow, eventJson, opsContext, until, unusedCouponId } from './ops-fixtures.js';
+import { createCouponRow, eventJson, opsContext, unusedCouponId } from './ops-fixtures.js';
 
 const ctx = opsContext();
 
@@ -23,11 +24,8 @@ describe('dlt: poison lands in the DLT, replay brings the corrected event in exa
     ];
     await producer.send({ topic: topics().issued, acks: -1, messages });
 
-    const listed = await until(
-      () => listDlt(ops, { couponId: a }),
-      (l) => l.length > 0,
-    );
-    expect(listed).toHaveLength(1);
+    await expect.poll(() => listDlt(ops, { couponId: a })).toHaveLength(1);
+    const listed = await listDlt(ops, { couponId: a });
     expect(listed[0]).toMatchObject({
       reason: 'NON_RETRYABLE',
       couponId: a,
@@ -47,33 +45,20 @@ describe('dlt: poison lands in the DLT, replay brings the corrected event in exa
       value: 'not json {',
     });
     expect(invalid[0]!.firstFailureAt).toEqual(expect.any(String));
-    await until(
-      () => listDlt(ops, { couponId: b }),
-      (l) => l.length > 0,
-    );
+    await expect.poll(() => listDlt(ops, { couponId: b })).toHaveLength(1);
     expect(await ops.redis.get(dltCountKey(a))).toBe('1');
 
     await createCouponRow(pool, a, 10);
     await createCouponRow(pool, b, 10);
     expect(await replayDlt(ops, { couponId: a })).toMatchObject({ replayed: 1, dryRun: false });
-    expect(
-      await until(
-        () => countIssues(pool, a),
-        (n) => n >= 1,
-      ),
-    ).toBe(1);
+    await expect.poll(() => countIssues(pool, a)).toBe(1);
     expect(await ops.redis.get(dltCountKey(a))).toBe('0');
 
     expect(await replayDlt(ops, { couponId: a })).toMatchObject({ replayed: 0, alreadyReplayed: 1 });
     // b was skipped by the replays of a (another coupon) and is still there for its own filter.
     expect(await replayDlt(ops, { couponId: b })).toMatchObject({ replayed: 1 });
-    expect(
-      await until(
-        () => countIssues(pool, b),
-        (n) => n >= 1,
-      ),
-    ).toBe(1);
-    await new Promise((r) => setTimeout(r, 1_000));
+    await expect.poll(() => countIssues(pool, b)).toBe(1);
+    await sleep(1_000);
     expect(await countIssues(pool, a)).toBe(1);
     expect(await duplicateIssues(pool, a)).toBe(0);
     expect((await listDlt(ops, { couponId: a }))[0]?.replayed).toBe(true);
@@ -85,21 +70,13 @@ describe('dlt: poison lands in the DLT, replay brings the corrected event in exa
     const users = userIds(3);
     const messages = users.map((u) => ({ key: String(u), value: eventJson(couponId, u) }));
     await producer.send({ topic: topics().issued, acks: -1, messages });
-    await until(
-      () => listDlt(ops, { couponId }),
-      (l) => l.length >= 3,
-    );
+    await expect.poll(() => listDlt(ops, { couponId })).toHaveLength(3);
     await createCouponRow(pool, couponId, 10);
 
     expect(await replayDlt(ops, { couponId, limit: 2 })).toMatchObject({ replayed: 2 });
     expect(await replayDlt(ops, { couponId, limit: 2 })).toMatchObject({ replayed: 1 });
     expect(await replayDlt(ops, { couponId })).toMatchObject({ replayed: 0 });
-    expect(
-      await until(
-        () => countIssues(pool, couponId),
-        (n) => n >= 3,
-      ),
-    ).toBe(3);
+    await expect.poll(() => countIssues(pool, couponId)).toBe(3);
   });
 });
 
@@ -129,10 +106,7 @@ describe('the built CLI', () => {
     const [user] = userIds(1) as [number];
     const messages = [{ key: String(user), value: eventJson(couponId, user) }];
     await producer.send({ topic: topics().issued, acks: -1, messages });
-    await until(
-      () => listDlt(ops, { couponId }),
-      (l) => l.length > 0,
-    );
+    await expect.poll(() => listDlt(ops, { couponId })).toHaveLength(1);
     const snapshot = async () => ({
       committed: await ops.admin.fetchOffsets({ groupId: ops.replayGroup, topics: [topics().issuedDlt] }),
       issued: await ops.admin.fetchTopicOffsets(topics().issued),

@@ -1,5 +1,5 @@
-import type { AddressInfo } from 'node:net';
 import net from 'node:net';
+import { listen } from '../support/index.js';
 
 /**
  * A TCP proxy under the test's control, standing between two real services: `hang()` stops
@@ -21,8 +21,7 @@ export class FaultProxy {
   }
 
   async start(): Promise<this> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.port = (this.server.address() as AddressInfo).port;
+    this.port = await listen(this.server);
     return this;
   }
 

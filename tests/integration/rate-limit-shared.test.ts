@@ -2,6 +2,7 @@ import { gatewayEnv, startGateway } from '@coupon/gateway';
 import { createLogger, createRedis } from '@coupon/kit';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sleep } from '../support/index.js';
 import { type Answer, baseEnv, infra, issue, type System, startSystem, tally, userIds } from './harness.js';
 import { FaultProxy } from './proxy.js';
 
@@ -9,8 +10,6 @@ import { FaultProxy } from './proxy.js';
 // datastore): the issue path never answers 5xx because of it, whatever happens to Redis.
 
 const KEYS = 'b_coupon-gateway-rate_*';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 let redis: Redis;
 beforeAll(() => {
   redis = createRedis({ url: infra().REDIS_URL, failFast: false });
@@ -109,9 +108,7 @@ describe('shared rate limiter: its keys lost from Redis', () => {
     // stall of the event loop past the lease timeout may have made it fall back for a probe's time;
     // unpatched, it stayed on the fallback for good).
     expect(await redis.hget('b_coupon-gateway-rate_settings', 'reservoirIncreaseMaximum')).toBe('2000');
-    const end = Date.now() + 1_500;
-    while ((await mode(sys.gateway.metricsUrl)) !== 1 && Date.now() < end) await sleep(50);
-    expect(await mode(sys.gateway.metricsUrl)).toBe(1);
+    await expect.poll(() => mode(sys.gateway.metricsUrl), { timeout: 1_500, interval: 50 }).toBe(1);
   });
 });
 
@@ -171,9 +168,7 @@ describe('shared rate limiter: Redis unreachable', () => {
 
     await proxy.accept();
     // ioredis reconnects with back-off (at most 2 s); the next probe then answers.
-    const backAt = Date.now();
-    while ((await mode(sys.gateway.metricsUrl)) !== 1 && Date.now() - backAt < 8_000) await sleep(100);
-    expect(await mode(sys.gateway.metricsUrl)).toBe(1);
+    await expect.poll(() => mode(sys.gateway.metricsUrl), { timeout: 8_000, interval: 100 }).toBe(1);
     expect(await switches(sys.gateway.metricsUrl, 'shared')).toBe(1);
     const after = await Promise.all(users.slice(165, 175).map((u) => issue(sys.url, u, coupon.id)));
     expect(tally(after)).toEqual({ '202': 10 });
@@ -199,9 +194,7 @@ describe('shared rate limiter: Redis unreachable', () => {
       expect(tally(during)).toEqual({ '202': 5 });
       expect(await mode(gw.metricsUrl)).toBe(2);
       await proxy.accept();
-      const backAt = Date.now();
-      while ((await mode(gw.metricsUrl)) !== 1 && Date.now() - backAt < 8_000) await sleep(100);
-      expect(await mode(gw.metricsUrl)).toBe(1);
+      await expect.poll(() => mode(gw.metricsUrl), { timeout: 8_000, interval: 100 }).toBe(1);
       const after = await Promise.all(userIds(5).map((u) => issue(gw.url, u, coupon.id)));
       expect(tally(after)).toEqual({ '202': 5 });
     } finally {

@@ -12,8 +12,8 @@ import {
 import { createDeps, type OwnedDeps, opsEnv } from '@coupon/ops';
 import type { Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sleep } from '../support/index.js';
 import { infra, issue, type System, startSystem, testPool, topics, userIds } from './harness.js';
-import { until } from './ops-fixtures.js';
 
 // The issuer's own reconcile, with a short interval and grace: drift settles with no operator.
 const GRACE_MS = 1_000;
@@ -48,8 +48,6 @@ afterAll(async () => {
   await sys?.stop();
   await pool?.end();
 });
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Events of the coupon in the main topic, per user (the whole topic of this run). */
 async function eventsOf(couponId: number): Promise<Map<number, number>> {
@@ -93,12 +91,7 @@ describe('the issuer reconciles by itself', () => {
     await admitWithoutEvent(coupon.id, ghost);
     const before = (await metric('coupon_reconcile_repaired_total', 'action="republished"')) ?? 0;
 
-    expect(
-      await until(
-        () => issueRecord(pool, coupon.id, ghost),
-        (s) => s === 'ISSUED',
-      ),
-    ).toBe('ISSUED');
+    await expect.poll(() => issueRecord(pool, coupon.id, ghost)).toBe('ISSUED');
     expect((await eventsOf(coupon.id)).get(ghost)).toBe(1);
     expect(await metric('coupon_reconcile_repaired_total', 'action="republished"')).toBeGreaterThanOrEqual(
       before + 1,
@@ -106,12 +99,7 @@ describe('the issuer reconciles by itself', () => {
     const s = await sys.admin.stats(coupon.id);
     expect(s).toMatchObject({ admitted: 2, persisted: 2, remaining: 8 });
     // Settled: the next rounds see nothing ambiguous for it.
-    expect(
-      await until(
-        () => metric('coupon_reconcile_ambiguous_admissions'),
-        (n) => n === 0,
-      ),
-    ).toBe(0);
+    await expect.poll(() => metric('coupon_reconcile_ambiguous_admissions')).toBe(0);
   });
 
   it('happy: an admission whose event is in flight (persister stopped) is not republished', async () => {
@@ -128,12 +116,7 @@ describe('the issuer reconciles by itself', () => {
     } finally {
       await sys.startPersister();
     }
-    expect(
-      await until(
-        () => issueRecord(pool, coupon.id, user),
-        (s) => s === 'ISSUED',
-      ),
-    ).toBe('ISSUED');
+    await expect.poll(() => issueRecord(pool, coupon.id, user)).toBe('ISSUED');
     expect((await eventsOf(coupon.id)).get(user)).toBe(1);
   });
 
@@ -178,12 +161,7 @@ describe('grace per admission', () => {
     await sleep(GRACE_MS + 200);
     const late = await reconcileCoupon(rule, coupon.id, { repair: true, graceMs: GRACE_MS });
     expect(late).toMatchObject({ status: 'repaired', republished: 1 });
-    expect(
-      await until(
-        () => issueRecord(pool, coupon.id, user),
-        (s) => s === 'ISSUED',
-      ),
-    ).toBe('ISSUED');
+    await expect.poll(() => issueRecord(pool, coupon.id, user)).toBe('ISSUED');
   });
 
   it('happy: one reconcile at a time per coupon; a second one reports busy', async () => {

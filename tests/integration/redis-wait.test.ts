@@ -3,10 +3,10 @@ import { countIssues, hasIssue } from '@coupon/db';
 import { Gate } from '@coupon/gate';
 import { createRedis } from '@coupon/kit';
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { PrivateRedis } from '../faults/private-redis.js';
+import { sleep } from '../support/index.js';
 import { type Answer, issue, type System, startSystem, tally, testPool, userIds } from './harness.js';
-import { until } from './ops-fixtures.js';
 
 // The issuer WAITs for one replica after each gate pipeline: a private primary and replica, so the
 // replica can be paused (SIGSTOP) without touching the shared Redis.
@@ -21,9 +21,10 @@ beforeAll(async () => {
   primary = await PrivateRedis.start();
   replica = await PrivateRedis.start(['--replicaof', '127.0.0.1', String(primary.port)]);
   redis = createRedis({ url: primary.url, failFast: false });
-  await until(
-    () => redis.info('replication'),
-    (s) => /connected_slaves:1/.test(s) && /state=online/.test(s),
+  // expect.poll is for tests only; in a hook vi.waitFor retries the assertion.
+  await vi.waitFor(
+    async () => expect(await redis.info('replication')).toMatch(/connected_slaves:1[\s\S]*state=online/),
+    { timeout: 30_000, interval: 250 },
   );
   sys = await startSystem({
     issuerEnv: { REDIS_URL: primary.url, REDIS_WAIT_REPLICAS: '1', REDIS_WAIT_TIMEOUT_MS: '200' },
@@ -55,24 +56,16 @@ describe('WAIT after each gate pipeline (REDIS_WAIT_REPLICAS=1)', () => {
     console.log(`WAIT with the replica paused: ${paused.status} in ${pausedMs} ms`);
     expect(paused.status).toBe(503);
     expect(paused.body.error?.code).toBe('UNAVAILABLE');
-    expect(paused.headers.get('retry-after')).toBeTruthy();
+    expect(paused.headers.get('retry-after')).toMatch(/^[1-9]\d*$/);
     expect(pausedMs).toBeLessThan(1_500);
     // Nothing was produced: the slot went back at once, so the retry is admitted (not ALREADY_ISSUED).
     expect(await gate.isAdmitted(coupon.id, u2)).toBe(false);
     expect(await gate.state(coupon.id)).toMatchObject({ remaining: 9, admitted: 1 });
 
-    await until(
-      () => redis.info('replication'),
-      (s) => /state=online/.test(s),
-    );
+    await expect.poll(() => redis.info('replication')).toMatch(/state=online/);
     expect((await issue(sys.url, u2, coupon.id)).status).toBe(202);
     expect((await issue(sys.url, u3, coupon.id)).status).toBe(202);
-    expect(
-      await until(
-        () => countIssues(pool, coupon.id),
-        (n) => n >= 3,
-      ),
-    ).toBe(3);
+    await expect.poll(() => countIssues(pool, coupon.id)).toBe(3);
     expect(await hasIssue(pool, coupon.id, u2)).toBe(true);
   });
 
@@ -89,25 +82,21 @@ describe('WAIT after each gate pipeline (REDIS_WAIT_REPLICAS=1)', () => {
     };
     await Promise.all(Array.from({ length: 64 }, worker));
     replica.resume();
-    await until(
-      () => redis.info('replication'),
-      (s) => /state=online/.test(s),
-    );
+    await expect.poll(() => redis.info('replication')).toMatch(/state=online/);
     // Quiet: pipelines that timed out in the client but still ran have run; the persister caught up.
     const settle = async () => [
       await redis.scard(gateKeys(coupon.id)[2]),
       await countIssues(pool, coupon.id),
     ];
     let last = '';
-    await until(
-      async () => JSON.stringify(await settle()),
-      (v) => {
-        const same = v === last;
-        last = v;
-        return same;
-      },
-    );
-    await new Promise((r) => setTimeout(r, 2_000));
+    const unchanged = async () => {
+      const now = JSON.stringify(await settle());
+      const same = now === last;
+      last = now;
+      return same;
+    };
+    await expect.poll(unchanged, { message: 'admitted and rows stop moving' }).toBe(true);
+    await sleep(2_000);
     const [admitted, rows] = (await settle()) as [number, number];
     const accepted = answers.filter((a) => a.status === 202).length;
     console.log(

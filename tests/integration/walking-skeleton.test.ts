@@ -28,8 +28,9 @@ describe('walking skeleton: gateway → issuer → Kafka → persister → Maria
     expect(conflicts).toHaveLength(250);
     for (const a of conflicts) expect(['SOLD_OUT', 'ALREADY_ISSUED']).toContain(a.body.error?.code);
 
-    const stats = await sys.admin.waitFor(coupon.id, (s) => s.persisted >= 100);
-    expect(stats).toMatchObject({ quantity: 100, admitted: 100, remaining: 0, persisted: 100, dlt: 0 });
+    await expect
+      .poll(() => sys.admin.stats(coupon.id))
+      .toMatchObject({ quantity: 100, admitted: 100, remaining: 0, persisted: 100, dlt: 0 });
     expect(await countIssues(pool, coupon.id)).toBe(accepted.length);
     expect(await duplicateIssues(pool, coupon.id)).toBe(0);
   });

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { RowDataPacket } from 'mysql2/promise';
 import type { DbPool } from './pool.js';
 
@@ -5,8 +6,6 @@ async function status(pool: DbPool, name: string): Promise<string | undefined> {
   const [rows] = await pool.with((c) => c.query<RowDataPacket[]>('SHOW GLOBAL STATUS LIKE ?', [name]));
   return rows[0]?.Value as string | undefined;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * How far the reads lag behind the writes, in seconds, measured without writing anything:

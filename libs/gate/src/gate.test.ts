@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { Gate, GateBusyError, ReplicationUnconfirmedError } from './gate.js';
@@ -16,7 +17,7 @@ function fakeRedis(replies: Array<[Error | null, unknown]>, delayMs = 0) {
       return pipe;
     },
     exec: async () => {
-      await new Promise((r) => setTimeout(r, delayMs));
+      await sleep(delayMs);
       return replies;
     },
   };

@@ -4,6 +4,9 @@ import type { Redis } from 'ioredis';
 import { evalScript } from './lua.js';
 import { RENEW, UNLOCK } from './scripts.js';
 
+/** The two commands a lock takes (a Redis Cluster client has them too). */
+type LockRedis = Pick<Redis, 'set' | 'eval'>;
+
 /** A held rebuild lock. The rebuild scripts check its token, so a holder whose lock expired writes nothing. */
 export interface GateLock {
   couponId: number;
@@ -21,7 +24,7 @@ export interface GateLock {
  * a live holder keeps it with keepGateLock for as long as its work takes.
  */
 export function acquireGateLock(
-  redis: Redis,
+  redis: LockRedis,
   couponId: number,
   ttlMs: number,
 ): Promise<GateLock | undefined> {
@@ -30,7 +33,7 @@ export function acquireGateLock(
 
 /** The same lock on another key of the coupon (reconcile's): SET NX PX with a token, compare-and-delete. */
 export async function acquireLock(
-  redis: Redis,
+  redis: LockRedis,
   key: string,
   couponId: number,
   ttlMs: number,

@@ -86,7 +86,7 @@ export function scriptArgs<K extends string, A extends string>(
 
 /** Runs `s` with EVAL (ioredis's defineCommand is for the scripts called in pipelines, gate.ts). */
 export function evalScript<K extends string, A extends string>(
-  redis: Redis,
+  redis: Pick<Redis, 'eval'>,
   s: Script<K, A>,
   keys: Readonly<Record<K, string>>,
   args: Readonly<Record<A, string | number>>,

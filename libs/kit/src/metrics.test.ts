@@ -65,7 +65,7 @@ describe('httpMetrics', () => {
       ['GET', '/items/:id', '200', 3],
       ['POST', '/items/:id', '409', 1],
     ]);
-    expect(values.some((v) => String(v.labels.route).includes('/items/1'))).toBe(false);
+    expect(values.filter((v) => String(v.labels.route).includes('/items/1'))).toEqual([]);
   });
 
   it('happy: explicit buckets from 100 µs to 5 s, with 50 ms (the p95 alert threshold) among them', async () => {
@@ -162,7 +162,7 @@ describe('boundObserver', () => {
           observed++;
         },
       }),
-    } as unknown as Histogram<'a'>;
+    };
     boundObserver(fake, { a: 'x' }, HTTP_BUCKETS).observe(1);
     expect(observed).toBe(1);
   });

@@ -46,7 +46,7 @@ type HistogramEntry = { labels: object; bucketValues: Record<string, number>; su
  * the layout is noticed. Not for histograms that are ever reset().
  */
 export function boundObserver<T extends string>(
-  histogram: Histogram<T>,
+  histogram: Pick<Histogram<T>, 'zero'> & { labels(labels: Partial<Record<T, string>>): Observer },
   labels: Partial<Record<T, string>>,
   buckets: readonly number[],
 ): Observer {

@@ -20,7 +20,7 @@ export function loopbackOnly(url: string): void {
     throw new Error(`bench targets loopback only, not ${url}`);
 }
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export { setTimeout as sleep } from 'node:timers/promises';
 export const log = (s: string) => console.error(`[bench] ${s}`);
 /** One line of the dry run's plan. */
 export const plan = (s: string) => console.error(`[plan] ${s}`);

@@ -1,15 +1,25 @@
 import { createLogger } from '@coupon/kit';
 import { describe, expect, it } from 'vitest';
 import { createApp, READY_PROBE_MS } from './app.js';
-import type { IssuerClient } from './issuer-client.js';
-import type { RateLimiter } from './rate-limit.js';
+import type { InternalCalls, IssueCalls } from './issuer-client.js';
+
+const unexpected = () => Promise.reject(new Error('GET /ready makes no other issuer call'));
 
 /** GET /ready as a load balancer's health check sees it (infra/haproxy/haproxy.cfg). */
 function app(issuerHealth: () => Promise<unknown>, draining = false) {
-  const issuer = { get: issuerHealth } as unknown as IssuerClient;
+  // The issuer's JSON, typed by its caller as IssuerClient's answers are.
+  const get = async <T>(): Promise<T> => (await issuerHealth()) as T;
+  const issuer: IssueCalls & InternalCalls = {
+    get,
+    post: unexpected,
+    patch: unexpected,
+    issue: unexpected,
+    retryAfterSec: 1,
+    breaker: { opened: false },
+  };
   return createApp({
     issuer,
-    limiter: {} as RateLimiter,
+    limiter: { take: () => true, retryAfterSec: 1 },
     log: createLogger('gateway', 'silent'),
     adminToken: 'test-admin-token',
     draining: () => draining,

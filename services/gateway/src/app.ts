@@ -17,7 +17,7 @@ import { declareUserSecurity } from './auth/openapi.js';
 import type { EdgeSoldOut } from './edge.js';
 import type { TrustedProxies } from './fairness/client-address.js';
 import type { ClientLimiter } from './fairness/client-limiter.js';
-import type { IssuerClient } from './issuer-client.js';
+import type { InternalCalls, IssueCalls } from './issuer-client.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { RateLimiter } from './rate-limit.js';
 import { registerAdmin } from './routes/admin/index.js';
@@ -27,8 +27,8 @@ import { serveDocs } from './routes/docs.js';
 import type { RuntimeSettingsStore } from './settings.js';
 
 export interface GatewayDeps {
-  issuer: IssuerClient;
-  limiter: RateLimiter;
+  issuer: IssueCalls & InternalCalls;
+  limiter: Pick<RateLimiter, 'take' | 'retryAfterSec'>;
   /** AUTH_MODE=jwt: the bearer JWT of the issue and status routes. Absent: the path's userId is believed. */
   auth?: Authenticator;
   /** Per-user and per-address limits beside the global bucket. */

@@ -1,17 +1,22 @@
+import type { IssueOutcome } from '@coupon/contracts';
 import { createLogger } from '@coupon/kit';
 import { describe, expect, it } from 'vitest';
 import { createApp } from './app.js';
-import type { IssuerClient } from './issuer-client.js';
-import type { RateLimiter } from './rate-limit.js';
+import type { InternalCalls, IssueCalls } from './issuer-client.js';
+
+const unexpected = () => Promise.reject(new Error('the issue route makes no internal call'));
 
 /** The public app with an issuer that answers `outcome` for every request. */
-function app(outcome: string) {
-  const issuer = {
+function app(outcome: IssueOutcome) {
+  const issuer: IssueCalls & InternalCalls = {
     issue: async () => ({ outcome, eventId: '00000000-0000-4000-8000-000000000000' }),
     breaker: { opened: false },
     retryAfterSec: 1,
-  } as unknown as IssuerClient;
-  const limiter = { take: () => true, retryAfterSec: 1 } as unknown as RateLimiter;
+    get: unexpected,
+    post: unexpected,
+    patch: unexpected,
+  };
+  const limiter = { take: () => true, retryAfterSec: 1 };
   return createApp({
     issuer,
     limiter,

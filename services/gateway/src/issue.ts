@@ -16,7 +16,7 @@ import type { Authenticator } from './auth/authenticator.js';
 import type { EdgeSoldOut } from './edge.js';
 import { clientAddress, type TrustedProxies } from './fairness/client-address.js';
 import type { ClientLimiter } from './fairness/client-limiter.js';
-import type { IssuerClient } from './issuer-client.js';
+import type { IssueCalls } from './issuer-client.js';
 import type { RateLimiter } from './rate-limit.js';
 
 /** Outcome table of docs/outcomes.md: every non-admitted outcome is a 4xx with its code. */
@@ -29,8 +29,8 @@ export const REJECTED: Record<Exclude<IssueOutcome, 'ISSUED'>, { code: ErrorCode
 };
 
 export interface IssueHandlerDeps {
-  issuer: IssuerClient;
-  limiter: RateLimiter;
+  issuer: IssueCalls;
+  limiter: Pick<RateLimiter, 'take' | 'retryAfterSec'>;
   /** Sold-out at the edge (edge.ts); absent: every request asks the issuer. */
   edge?: EdgeSoldOut;
   /** AUTH_MODE=jwt; absent: the path's userId is believed (none, trusted-upstream). */
@@ -120,7 +120,7 @@ export function issueHandler(deps: IssueHandlerDeps) {
         'retry-after': String(deps.limiter.retryAfterSec),
       });
 
-    let res: Awaited<ReturnType<IssuerClient['issue']>>;
+    let res: Awaited<ReturnType<IssueCalls['issue']>>;
     const mark = edge?.mark ?? 0;
     try {
       res = await deps.issuer.issue({ couponId, userId, requestId });

@@ -55,6 +55,14 @@ type Waiter = { req: IssueRequest; resolve: (r: IssueResponse) => void; reject: 
 /** An answer from the issuer that is not a dependency failure (4xx): never counts against the breaker. */
 class IssuerClientError extends AppError {}
 
+/** What the issue route asks of the client: the call, whether its breaker is open, the Retry-After it names. */
+export type IssueCalls = Pick<IssuerClient, 'issue' | 'retryAfterSec'> & {
+  readonly breaker: Pick<IssuerClient['breaker'], 'opened'>;
+};
+
+/** The plain internal calls of the admin and status routes. */
+export type InternalCalls = Pick<IssuerClient, 'get' | 'post' | 'call'>;
+
 /**
  * Keep-alive connection pool to the issuer with an opossum breaker around the issue call. The issue
  * requests gathered within lingerMs travel in one batch call (the hop's HTTP cost is paid per batch).

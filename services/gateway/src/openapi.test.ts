@@ -4,21 +4,28 @@ import type { OpenAPIV3_1 } from 'openapi-types';
 import { describe, expect, it } from 'vitest';
 import { createApp } from './app.js';
 import type { Authenticator } from './auth/authenticator.js';
-import type { IssuerClient } from './issuer-client.js';
-import type { RateLimiter } from './rate-limit.js';
+import type { InternalCalls, IssueCalls } from './issuer-client.js';
 
 const ADMIN = 'test-admin-token';
 const calls: string[] = [];
-const issuer = {
-  get: async (path: string) => {
-    calls.push(path);
-    return { couponId: 1, userId: 2, state: 'NONE' };
-  },
-  post: async () => ({ id: 1 }),
-} as unknown as IssuerClient;
+/** Every internal call is recorded and answers this JSON (the route names its type, as with IssuerClient). */
+async function internal<T>(path: string): Promise<T> {
+  calls.push(path);
+  const json: unknown = { couponId: 1, userId: 2, state: 'NONE' };
+  return json as T;
+}
+const issuer: IssueCalls & InternalCalls = {
+  get: internal,
+  post: internal,
+  patch: internal,
+  issue: () => Promise.reject(new Error('the documents do not issue')),
+  retryAfterSec: 1,
+  breaker: { opened: false },
+};
+const limiter = { take: () => true, retryAfterSec: 1 };
 const app = createApp({
   issuer,
-  limiter: {} as RateLimiter,
+  limiter,
   log: createLogger('gateway', 'silent'),
   adminToken: ADMIN,
   draining: () => false,
@@ -27,7 +34,7 @@ const app = createApp({
 /** The same app with AUTH_MODE=jwt (an authenticator that is never called: only the document is read). */
 const jwtApp = createApp({
   issuer,
-  limiter: {} as RateLimiter,
+  limiter,
   auth: {} as Authenticator,
   log: createLogger('gateway', 'silent'),
   adminToken: ADMIN,

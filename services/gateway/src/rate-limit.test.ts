@@ -1,4 +1,4 @@
-import type { Logger } from '@coupon/kit';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it, vi } from 'vitest';
 import { RateLimiter, type Reservoir } from './rate-limit.js';
 
@@ -30,7 +30,7 @@ describe('RateLimiter (bottleneck reservoir as a token bucket)', () => {
     expect(l.rate).toEqual({ perSecond: 1, burst: 2 });
     expect(await takeMany(l, 20)).toBeLessThanOrEqual(3); // the lease left over, capped, plus the burst
     await l.setRate(1_000, 1_000);
-    await new Promise((r) => setTimeout(r, 350));
+    await sleep(350);
     expect(await takeMany(l, 50)).toBe(50);
     await l.stop();
   });
@@ -38,7 +38,7 @@ describe('RateLimiter (bottleneck reservoir as a token bucket)', () => {
   it('happy: the bucket refills over time', async () => {
     const l = new RateLimiter({ perSecond: 20, burst: 2 });
     expect(await takeMany(l, 10)).toBe(2);
-    await new Promise((r) => setTimeout(r, 250));
+    await sleep(250);
     expect(await takeMany(l, 10)).toBeGreaterThanOrEqual(1);
     await l.stop();
   });
@@ -80,21 +80,14 @@ class FakeShared implements Reservoir {
     this.disconnects++;
     return undefined;
   }
+  updateSettings(): Promise<void> {
+    return this.answer(() => undefined);
+  }
 }
 
 function fakeLog() {
   const warn = vi.fn();
-  return { log: { warn } as unknown as Logger, warn };
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(cond: () => boolean, ms = 2_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await sleep(5);
-  }
+  return { log: { warn }, warn };
 }
 
 describe('RateLimiter shared through Redis, with its per-instance fallback', () => {
@@ -155,7 +148,7 @@ describe('RateLimiter shared through Redis, with its per-instance fallback', () 
     await sleep(100); // probes keep failing
     expect(l.mode).toBe('fallback');
     shared.state = 'ok';
-    await until(() => l.mode === 'shared');
+    await expect.poll(() => l.mode, { timeout: 2_000, interval: 5 }).toBe('shared');
     expect(l.stats).toMatchObject({ toFallback: 1, toShared: 1 });
     expect(warn).toHaveBeenCalledTimes(2);
     // The fallback's leftover lease is spent first; then tokens come from the shared reservoir again.
@@ -189,7 +182,7 @@ describe('RateLimiter shared through Redis, with its per-instance fallback', () 
       ...fast,
     });
     expect(await l.take()).toBe(true);
-    await until(() => l.mode === 'shared');
+    await expect.poll(() => l.mode, { timeout: 2_000, interval: 5 }).toBe('shared');
     expect(built).toHaveLength(2);
     expect(built[0]?.disconnects).toBe(1);
     await l.stop();

@@ -26,7 +26,7 @@ export interface RateLimitConfig {
   /** While falling back, how often to ask the shared bucket whether it answers again. */
   probeIntervalMs?: number;
   /** Gets one warn line when the limiter falls back and one when it is shared again. */
-  log?: Logger;
+  log?: Pick<Logger, 'warn'>;
 }
 
 /**

@@ -1,9 +1,9 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { GateLockedError, GatePresentError, type RebuildResult } from '@coupon/gate';
 import { createLogger } from '@coupon/kit';
-import type { Producer, ProducerRecord } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { GateHealer, type HealerDeps } from './heal.js';
-import { BatchingProducer } from './producer.js';
+import { BatchingProducer, type KafkaSender } from './producer.js';
 
 const log = createLogger('test', 'silent');
 const result = (couponId: number): RebuildResult => ({
@@ -41,9 +41,8 @@ function healer(script: Array<'ok' | 'locked' | 'present' | Error>, o: Partial<H
   return { h, calls, counted };
 }
 
-const settled = async (h: GateHealer, id: number) => {
-  while (h.healing(id)) await new Promise((r) => setTimeout(r, 5));
-};
+const settled = (h: GateHealer, id: number) =>
+  expect.poll(() => h.healing(id), { timeout: 4_000, interval: 5 }).toBe(false);
 
 describe('GateHealer', () => {
   it('happy: waits the settle time before reading, rebuilds once however many requests saw the loss', async () => {
@@ -61,7 +60,7 @@ describe('GateHealer', () => {
   it('error: lock held elsewhere → keeps healing (503s) and retries; done once the other holder rebuilt it', async () => {
     const { h, calls, counted } = healer(['locked', 'locked', 'present']);
     h.gateLost(7);
-    await new Promise((r) => setTimeout(r, 110));
+    await sleep(110);
     expect(h.healing(7)).toBe(true);
     await settled(h, 7);
     expect(calls).toHaveLength(3);
@@ -80,8 +79,8 @@ describe('GateHealer', () => {
     // kafkajs keeps retrying a send whose callers were answered at the delivery timeout.
     let finish: () => void = () => undefined;
     let endedAt = Number.POSITIVE_INFINITY;
-    const kafkajs = {
-      send: (_r: ProducerRecord) =>
+    const kafkajs: KafkaSender = {
+      send: () =>
         new Promise((res) => {
           finish = () => {
             endedAt = Date.now();
@@ -89,7 +88,7 @@ describe('GateHealer', () => {
           };
         }),
       disconnect: async () => undefined,
-    } as unknown as Producer;
+    };
     const producer = new BatchingProducer(kafkajs, {
       topic: 't',
       lingerMs: 0,
@@ -113,7 +112,7 @@ describe('GateHealer', () => {
   it('error: the gate came back while the heal retried → the heal stops; a later loss is a new heal with a full wait', async () => {
     const { h, calls } = healer(['locked', 'ok', 'ok'], { settleMs: 100, retryMs: 50 });
     h.gateLost(7);
-    await new Promise((r) => setTimeout(r, 120)); // first attempt: locked (another holder rebuilds)
+    await sleep(120); // first attempt: locked (another holder rebuilds)
     h.sawGate(7); // the other holder's gate decided a request of ours; then it is lost again
     await settled(h, 7);
     expect(calls).toHaveLength(1); // no second attempt without a fresh wait

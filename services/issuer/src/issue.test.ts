@@ -1,12 +1,12 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError, type IssueOutcome, type IssueRequest } from '@coupon/contracts';
 import type { Coupon, DbPool } from '@coupon/db';
-import { type Gate, GateBusyError, ReplicationUnconfirmedError } from '@coupon/gate';
+import { GateBusyError, ReplicationUnconfirmedError } from '@coupon/gate';
 import { createLogger } from '@coupon/kit';
 import type { Message } from 'kafkajs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { GateHealer } from './heal.js';
 import { CouponUnavailable, IssueService } from './issue.js';
-import { type BatchingProducer, DeliveryTimeoutError } from './producer.js';
+import { DeliveryTimeoutError } from './producer.js';
 import { SlotReleaser } from './release.js';
 
 const log = createLogger('test', 'silent');
@@ -24,7 +24,9 @@ function service(
   } = {},
 ) {
   const gate = {
-    admitMany: vi.fn(async (r: readonly IssueRequest[]) => (o.admit ? o.admit(r) : r.map(() => 'ISSUED'))),
+    admitMany: vi.fn(async (r: readonly IssueRequest[]) =>
+      o.admit ? o.admit(r) : r.map((): Outcome => 'ISSUED'),
+    ),
     release: vi.fn(o.release ?? (async () => true)),
   };
   const releaser = new SlotReleaser(gate, {}, { maxQueued: 10, retryMs: 10, maxAgeMs: 60_000 });
@@ -34,6 +36,8 @@ function service(
   };
   const healing = new Set<number>();
   const healer = {
+    active: false,
+    sawGate: vi.fn(),
     healing: vi.fn((id: number) => healing.has(id)),
     gateLost: vi.fn((id: number) => void healing.add(id)),
   };
@@ -43,11 +47,11 @@ function service(
     return db.answer ? ({ id, quantity: 10 } as Coupon) : undefined;
   });
   const s = new IssueService({
-    gate: gate as unknown as Gate,
-    producer: producer as unknown as BatchingProducer,
+    gate,
+    producer,
     pool: {} as DbPool,
     log,
-    healer: healer as unknown as GateHealer,
+    healer,
     releaser,
     stallMs: 1_000,
     findCoupon,
@@ -162,10 +166,10 @@ describe('IssueService: replication not confirmed', () => {
     });
     expect503((await s.issueMany([req(4)]))[0]);
     expect(releaser.pending).toBe(1);
-    await new Promise((r) => setTimeout(r, 30));
+    await sleep(30);
     expect(releaser.pending).toBe(1); // still refused: kept
     redisUp = true;
-    await vi.waitFor(() => expect(releaser.pending).toBe(0));
+    await expect.poll(() => releaser.pending).toBe(0);
     expect(gate.release).toHaveBeenLastCalledWith(7, 4);
 
     gate.release.mockRejectedValueOnce(new Error('Command timed out'));

@@ -30,12 +30,12 @@ const COUPON_LOOKUP_FAILED = new CouponUnavailable('UNAVAILABLE', 'coupon lookup
 });
 
 export interface IssueDeps {
-  gate: Gate;
-  producer: BatchingProducer;
+  gate: Pick<Gate, 'admitMany'>;
+  producer: Pick<BatchingProducer, 'send' | 'stalledMs'>;
   pool: DbPool;
   log: Logger;
   /** Rebuilds a gate Redis lost (the coupon exists in the database), in the background. */
-  healer: GateHealer;
+  healer: Pick<GateHealer, 'active' | 'sawGate' | 'healing' | 'gateLost'>;
   /** Gives back slots never produced (retrying while Redis does not answer). */
   releaser: SlotReleaser;
   /** Refuse new admissions while the batch in flight has waited this long for the broker. */

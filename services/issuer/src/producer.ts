@@ -75,6 +75,9 @@ type Pending = {
  * for a duplicate and acknowledged without being written. Nothing is retried across producers (a
  * failed batch is answered 503 and left to reconcile), so a new id costs no idempotence we rely on.
  */
+/** What the batching producer asks of a kafkajs producer. */
+export type KafkaSender = Pick<Producer, 'send' | 'disconnect'>;
+
 export class BatchingProducer {
   private queue: Pending[] = [];
   private timer: NodeJS.Timeout | undefined;
@@ -90,11 +93,11 @@ export class BatchingProducer {
   private stale = false;
 
   constructor(
-    private producer: Producer,
+    private producer: KafkaSender,
     private readonly cfg: BatchingConfig,
     private readonly hooks: BatchHooks = {},
     /** A new connected kafkajs producer (new producer id); without it the producer is kept. */
-    private readonly renew?: () => Promise<Producer>,
+    private readonly renew?: () => Promise<KafkaSender>,
   ) {}
 
   send(message: Message): Promise<void> {

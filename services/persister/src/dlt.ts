@@ -58,9 +58,9 @@ export function dltChunks<M extends DltMessage>(
  * the first ones again on redelivery; a DLT entry twice is replayed as `existing`).
  */
 export async function sendToDlt(
-  producer: Producer,
+  producer: Pick<Producer, 'send'>,
   topic: string,
-  redis: Redis,
+  redis: Pick<Redis, 'incrby'>,
   origin: DltOrigin,
   entries: DltEntry[],
 ): Promise<void> {

@@ -2,10 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { DLT_HEADERS, REPLAYED_FROM_HEADER } from '@coupon/contracts';
 import type { CouponIssue, DbPool, GuardResult, GuardVerdict } from '@coupon/db';
 import { createLogger } from '@coupon/kit';
-import type { Redis } from 'ioredis';
-import type { EachBatchPayload, Message, Producer } from 'kafkajs';
+import type { Message } from 'kafkajs';
 import { describe, expect, it, vi } from 'vitest';
-import { BatchWriter, type WriterDeps } from './writer.js';
+import { type BatchPayload, BatchWriter, type WriterDeps } from './writer.js';
 
 const log = createLogger('test', 'silent');
 const COUPON = 7;
@@ -30,7 +29,7 @@ function message(userId: number, o: { couponId?: number; replayed?: boolean } = 
 
 type Msg = ReturnType<typeof message>;
 
-/** A fake EachBatchPayload of one partition; `alive` says what isRunning / isStale answer. */
+/** A fake eachBatch payload of one partition; `alive` says what isRunning / isStale answer. */
 function payload(messages: Msg[], alive = () => ({ running: true, stale: false })) {
   const p = {
     batch: {
@@ -45,7 +44,7 @@ function payload(messages: Msg[], alive = () => ({ running: true, stale: false }
     resolveOffset: vi.fn(),
     commitOffsetsIfNecessary: vi.fn(async () => undefined),
   };
-  return { p, payload: p as unknown as EachBatchPayload };
+  return { p, payload: p satisfies BatchPayload };
 }
 
 /** A database error as mysql2 raises it (classify in libs/db reads the errno, or the code without one). */
@@ -78,9 +77,9 @@ function writer(insert: Insert, cfg: Partial<WriterDeps['cfg']> = {}) {
   const fakeInsert = vi.fn((_pool: DbPool, rows: readonly CouponIssue[]) => insert(rows));
   const w = new BatchWriter({
     pool: {} as DbPool,
-    dltProducer: dltProducer as unknown as Producer,
+    dltProducer,
     dltTopic: 'coupon.issued.dlt',
-    redis: { incrby: vi.fn(async () => 1) } as unknown as Redis,
+    redis: { incrby: vi.fn(async () => 1) },
     log,
     cfg: { insertChunk: 500, retryMaxBackoffMs: 20, ...cfg },
     hooks,

@@ -3,7 +3,7 @@ import { isReplayed } from '@coupon/contracts';
 import { classify, type DbPool, describeFailure, type GuardResult, insertIssuesGuarded } from '@coupon/db';
 import { backoffMs, type Logger } from '@coupon/kit';
 import type { Redis } from 'ioredis';
-import type { EachBatchPayload, Producer } from 'kafkajs';
+import type { Batch, EachBatchPayload, Producer } from 'kafkajs';
 import { decode, type RawMessage, toRow } from './decode.js';
 import { type DltEntry, sendToDlt } from './dlt.js';
 
@@ -24,9 +24,10 @@ export interface WriterHooks {
 
 export interface WriterDeps {
   pool: DbPool;
-  dltProducer: Producer;
+  dltProducer: Pick<Producer, 'send'>;
   dltTopic: string;
-  redis: Redis;
+  /** The DLT's per-coupon counters. */
+  redis: Pick<Redis, 'incrby'>;
   log: Logger;
   cfg: WriterConfig;
   hooks?: WriterHooks;
@@ -35,6 +36,12 @@ export interface WriterDeps {
 }
 
 type Row = { message: RawMessage; row: ReturnType<typeof toRow> };
+
+/** What the writer reads of kafkajs's eachBatch payload: one partition's messages, liveness, the commit. */
+export type BatchPayload = Pick<
+  EachBatchPayload,
+  'isRunning' | 'isStale' | 'heartbeat' | 'resolveOffset' | 'commitOffsetsIfNecessary'
+> & { batch: Pick<Batch, 'topic' | 'partition' | 'lastOffset'> & { messages: RawMessage[] } };
 
 interface Persisted {
   inserted: number;
@@ -55,7 +62,7 @@ interface Persisted {
 export class BatchWriter {
   constructor(private readonly deps: WriterDeps) {}
 
-  handle = async (p: EachBatchPayload): Promise<void> => {
+  handle = async (p: BatchPayload): Promise<void> => {
     const { batch } = p;
     if (batch.messages.length === 0) return;
     const t0 = performance.now();
@@ -119,7 +126,7 @@ export class BatchWriter {
     );
   };
 
-  private async persist(rows: Row[], p: EachBatchPayload): Promise<'aborted' | Persisted> {
+  private async persist(rows: Row[], p: BatchPayload): Promise<'aborted' | Persisted> {
     let attempt = 0;
     let firstFailureAt: Date | undefined;
     // Refusals committed by an earlier attempt of this batch whose outcome was lost to a later
@@ -240,7 +247,7 @@ export class BatchWriter {
   }
 
   /** Sleeps in slices, heartbeating so the group does not evict us while the database is down. */
-  private async waitAlive(ms: number, p: EachBatchPayload): Promise<void> {
+  private async waitAlive(ms: number, p: BatchPayload): Promise<void> {
     const until = Date.now() + ms;
     while (Date.now() < until && p.isRunning() && !p.isStale()) {
       await sleep(Math.min(500, until - Date.now()));

@@ -149,6 +149,6 @@ export class ClientLimiter {
       limiter: shared,
       insuranceLimiter: memory,
       timeoutMs: this.cfg.redisTimeoutMs ?? REDIS_TIMEOUT_MS,
-    }) as unknown as RateLimiterAbstract;
+    });
   }
 }

@@ -4,7 +4,7 @@ import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Authenticator } from '../../auth/authenticator.js';
 import { requireUser } from '../../auth/middleware.js';
 import { userSecurity } from '../../auth/openapi.js';
-import type { IssuerClient } from '../../issuer-client.js';
+import type { InternalCalls } from '../../issuer-client.js';
 import { userErrors } from './user-errors.js';
 
 const issueStateRoute = (jwt: boolean) =>
@@ -29,7 +29,7 @@ const issueStateRoute = (jwt: boolean) =>
 
 export function registerIssueState(
   app: OpenAPIHono<Env>,
-  deps: { issuer: IssuerClient; auth?: Authenticator },
+  deps: { issuer: InternalCalls; auth?: Authenticator },
 ): void {
   if (deps.auth) app.use('/coupons/:userId/issues/:couponId', requireUser(deps.auth));
   app.openapi(issueStateRoute(deps.auth !== undefined), async (c) => {
