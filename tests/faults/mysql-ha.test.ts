@@ -27,11 +27,13 @@ afterAll(() => {
 describe.runIf(LONG)('MySQL replicated: Galera behind HAProxy', () => {
   it('writer kill -9 under load: failover, the persister resumes there, no acknowledged row lost, never over the quantity', async () => {
     const galera = await Galera.start();
+    const spec = await mysqlWriterKill(tm, galera, { rejoin: true }).catch(async (err) => {
+      await galera.stop();
+      throw err;
+    });
     // the accounting reads the cluster through its writer port
     const pool = new DbPool({ url: galera.writerUrl, maximumPoolSize: 4 });
-    const r = await runChecked(mysqlWriterKill(tm, galera, { rejoin: true }), pool, rows).finally(() =>
-      pool.end(),
-    );
+    const r = await runChecked(spec, pool, rows).finally(() => pool.end());
     console.log(`[faults] ${r.row.fault}: ${describeMysql(r.system)}`);
     const f = r.system.figures;
     expect(f.promotedS).toBeLessThan(15);

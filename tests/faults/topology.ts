@@ -58,6 +58,12 @@ export class Topology {
       .replace(/[^a-z0-9]+/g, '-')
       .replace(/^-|-$/g, '')
       .slice(0, 40);
+    // A database of the test's own numbers coupons from 1 again, while the shared test Redis keeps
+    // other runs' gates (and the reconcile's active set) under those ids: it needs a Redis of its own.
+    if (overrides.DATABASE_URL && overrides.DATABASE_URL !== i.DATABASE_URL && !overrides.REDIS_URL)
+      throw new Error(
+        `${name}: a private DATABASE_URL needs a private REDIS_URL (gate keys are named by coupon id)`,
+      );
     this.deps = { ...i, KAFKA_TOPIC_PREFIX: `${i.KAFKA_TOPIC_PREFIX}${slug}.`, ...overrides };
   }
 

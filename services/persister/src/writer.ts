@@ -135,7 +135,7 @@ export class BatchWriter {
     for (;;) {
       if (!p.isRunning() || p.isStale()) return 'aborted';
       try {
-        return await this.insertAll(rows, refusedHere);
+        return await this.insertAll(rows, p, refusedHere);
       } catch (caught) {
         let err = caught;
         attempt++;
@@ -143,7 +143,7 @@ export class BatchWriter {
         if (!classify(err).retry) {
           // isolate() throws only retryable errors: then back off like any other retryable failure.
           try {
-            return await this.isolate(rows, attempt, firstFailureAt, refusedHere);
+            return await this.isolate(rows, p, attempt, firstFailureAt, refusedHere);
           } catch (transient) {
             err = transient;
           }
@@ -166,7 +166,7 @@ export class BatchWriter {
     }
   }
 
-  private async insertAll(rows: Row[], refusedHere: Set<string>): Promise<Persisted> {
+  private async insertAll(rows: Row[], p: EachBatchPayload, refusedHere: Set<string>): Promise<Persisted> {
     const out: Persisted = { inserted: 0, poison: [], overQuantity: 0, replayRefused: 0 };
     const chunk = this.deps.cfg.insertChunk;
     for (let i = 0; i < rows.length; i += chunk) {
@@ -176,6 +176,7 @@ export class BatchWriter {
         part.map((r) => r.row),
       );
       this.tally(part, res, out, refusedHere, 1, new Date());
+      await keepAlive(p);
     }
     return out;
   }
@@ -218,15 +219,23 @@ export class BatchWriter {
     });
   }
 
-  /** One row at a time: rows whose data fails become DLT entries; a retryable error is rethrown. */
+  /**
+   * One row at a time: rows whose data fails become DLT entries; a retryable error is rethrown.
+   * A batch of hundreds of such rows is as many transactions (seen: 30–50 s on a loaded machine), so
+   * it heartbeats between rows, or the group evicts the consumer mid-way, the offset commit fails and
+   * the batch comes back to be narrowed down again; and it stops when the batch is no longer ours.
+   */
   private async isolate(
     rows: Row[],
+    p: EachBatchPayload,
     attempts: number,
     firstFailureAt: Date,
     refusedHere: Set<string>,
-  ): Promise<Persisted> {
+  ): Promise<'aborted' | Persisted> {
     const out: Persisted = { inserted: 0, poison: [], overQuantity: 0, replayRefused: 0 };
     for (const r of rows) {
+      if (!p.isRunning() || p.isStale()) return 'aborted';
+      await keepAlive(p);
       try {
         const res = await (this.deps.insert ?? insertIssuesGuarded)(this.deps.pool, [r.row]);
         this.tally([r], res, out, refusedHere, attempts, firstFailureAt);
@@ -251,7 +260,16 @@ export class BatchWriter {
     const until = Date.now() + ms;
     while (Date.now() < until && p.isRunning() && !p.isStale()) {
       await sleep(Math.min(500, until - Date.now()));
-      await p.heartbeat().catch(() => undefined);
+      await keepAlive(p);
     }
   }
+}
+
+/**
+ * A heartbeat between the writes of one batch (kafkajs sends one only when the heartbeat interval
+ * has passed, so calling it often costs nothing). A failed heartbeat (a rebalance) is not the write's
+ * failure: isRunning / isStale tell the loop to stop.
+ */
+async function keepAlive(p: EachBatchPayload): Promise<void> {
+  await p.heartbeat().catch(() => undefined);
 }
