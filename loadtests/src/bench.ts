@@ -13,6 +13,11 @@
  *   and the peak resident memory of each service under load (steps 2, 3 and 5).
  * Prints a table and writes bench.json / bench.md into loadtests/results/bench-<timestamp>/.
  *
+ * --ha instead: steps 2 and 3 on the one-node topology and through HAProxy on the replicated one
+ * (BENCH_HA_URL, its pid files in BENCH_HA_RUN; loadtests/bench --ha starts it), one after the other
+ * in the same run (bench/ha.ts), and a table of CPU per request per process group, --ha beside one
+ * node (the app tier's target in targets.ts).
+ *
  *   node src/bench.ts     (loadtests/bench ensures k6, wrk, the stack and the services first)
  * BENCH_SECONDS (10), BENCH_CONNECTIONS (64), BENCH_DRAIN_EVENTS (200000), BENCH_SKIP_SEED=1.
  *   node src/bench.ts --dry-run     prints what every step would call (wrk, the admin API, processes,
@@ -28,14 +33,17 @@ import {
   CONNECTIONS,
   DRAIN_EVENTS,
   DRY,
+  HA,
+  HA_URL,
   log,
   loopbackOnly,
   ROOT,
   SECONDS,
   SKIP_SEED,
 } from './bench/config.ts';
+import { haPaths } from './bench/ha.ts';
 import { helloBaseline } from './bench/hello.ts';
-import { writeBench } from './bench/output.ts';
+import { writeBench, writeHa } from './bench/output.ts';
 import { persisterDrain } from './bench/persister.ts';
 import { RssWatch } from './bench/procs.ts';
 import { type SeedReport, seedScenario } from './bench/seed.ts';
@@ -47,6 +55,11 @@ async function main(): Promise<void> {
   const dir = join(ROOT, 'loadtests/results', `bench-${stamp}`);
   if (!DRY) mkdirSync(dir, { recursive: true });
   const t0 = performance.now();
+  if (HA) {
+    loopbackOnly(HA_URL);
+    const steps = await haPaths();
+    return writeHa(dir, steps, (performance.now() - t0) / 1000);
+  }
   const rss = new RssWatch();
 
   log(`1/5 bare node:http server, wrk -t1 -c${CONNECTIONS} ${SECONDS} s`);

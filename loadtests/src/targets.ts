@@ -39,6 +39,11 @@ export const TARGETS = {
    * bound holds with auth on (AUTH_MODE=jwt).
    */
   soldOutCpuRatio: 2.5,
+  /**
+   * The application tier's (gateways + issuer) CPU per sold-out request on the replicated topology
+   * (scripts/start --ha, through HAProxy) / one node's, in the same run (`pnpm bench --ha`; issue 17).
+   */
+  haAppTierRatio: 1.5,
 };
 
 /** The latency targets by k6 statistic (only the seed scenario's table shows them). */

@@ -1,6 +1,15 @@
+import { createHash } from 'node:crypto';
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
-import { type Env, installErrorHandler, jsonBody, requestId, requireBearer, requireToken } from './http.js';
+import {
+  type Env,
+  installErrorHandler,
+  jsonBody,
+  requestId,
+  requireBearer,
+  requireToken,
+  tokenMatches,
+} from './http.js';
 import { createLogger } from './log.js';
 
 function app() {
@@ -33,6 +42,12 @@ describe('requireBearer / requireToken', () => {
   it('happy: the right token passes', async () => {
     const res = await app().request('/internal/ping', { headers: { 'x-internal-token': 'secret' } });
     expect(res.status).toBe(200);
+  });
+
+  it('happy: an expected token given as its SHA-256 (hashed once by requireToken) compares the same', () => {
+    const want = createHash('sha256').update('secret').digest();
+    expect([tokenMatches('secret', want), tokenMatches('secret', 'secret')]).toEqual([true, true]);
+    expect([tokenMatches('secrets', want), tokenMatches(undefined, want)]).toEqual([false, false]);
   });
 });
 

@@ -1,4 +1,7 @@
-/** The gateway's admin API as the bench uses it: create a coupon, read its stats, wait until persisted. */
+/**
+ * The gateway's admin API as the bench uses it: create a coupon, read its stats, wait until persisted.
+ * `base`: the topology's public URL (BASE_URL, or HAProxy's with --ha).
+ */
 import { adminClient, type CouponStats, type SettingsPatch } from '@coupon/contracts';
 import { ADMIN_TOKEN, BASE_URL, DRY, plan, sleep } from './config.ts';
 
@@ -13,27 +16,36 @@ const dryFetch: typeof fetch = async (url, init) => {
   return Response.json({ id: dryId, quantity: 1, admitted: 0, persisted: 0, dlt: 0 });
 };
 
-const api = adminClient({ url: BASE_URL, token: ADMIN_TOKEN, ...(DRY ? { fetch: dryFetch } : {}) });
+const clients = new Map<string, ReturnType<typeof adminClient>>();
+/** One client per topology's public URL. */
+function api(base: string): ReturnType<typeof adminClient> {
+  let c = clients.get(base);
+  if (!c) {
+    c = adminClient({ url: base, token: ADMIN_TOKEN, ...(DRY ? { fetch: dryFetch } : {}) });
+    clients.set(base, c);
+  }
+  return c;
+}
 
-export const createCoupon = (quantity: number, name: string) =>
-  api.createCoupon({ quantity, name: `bench ${name}` });
+export const createCoupon = (quantity: number, name: string, base = BASE_URL) =>
+  api(base).createCoupon({ quantity, name: `bench ${name}` });
 
 /** PATCH /admin/settings: the gateways' run-time settings (null: back to their environment). */
-export const changeSettings = (patch: SettingsPatch) => api.changeSettings(patch);
+export const changeSettings = (patch: SettingsPatch, base = BASE_URL) => api(base).changeSettings(patch);
 
 /** Polls the stats until every admitted user is a row or a DLT entry, or the time is up. */
-export async function waitPersisted(id: number, timeoutMs: number): Promise<Stats> {
+export async function waitPersisted(id: number, timeoutMs: number, base = BASE_URL): Promise<Stats> {
   const until = Date.now() + timeoutMs;
   for (;;) {
-    const s = await api.couponStats({ couponId: id });
+    const s = await api(base).couponStats({ couponId: id });
     if (s.persisted + s.dlt >= s.admitted || Date.now() > until) return s;
     await sleep(250);
   }
 }
 
 /** One issue request (no token: the public route). */
-export async function issue(userId: number, couponId: number): Promise<void> {
-  const url = `${BASE_URL}/coupons/${userId}/issue-async?couponId=${couponId}`;
+export async function issue(userId: number, couponId: number, base = BASE_URL): Promise<void> {
+  const url = `${base}/coupons/${userId}/issue-async?couponId=${couponId}`;
   if (DRY) plan(`POST ${url}`);
   else await fetch(url, { method: 'POST' });
 }

@@ -1,6 +1,6 @@
 /** The bench's settings (environment), its loopback guard, and the helpers every step uses. */
 import { execFile } from 'node:child_process';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '../../..');
 export const BASE_URL = process.env.BASE_URL ?? 'http://127.0.0.1:3000';
@@ -13,6 +13,11 @@ export const SKIP_SEED = process.env.BENCH_SKIP_SEED === '1';
 export const SERVICES = ['gateway', 'issuer', 'persister'] as const;
 /** --dry-run: print what each step would call (wrk, admin API, processes) instead of calling it. */
 export const DRY = process.argv.includes('--dry-run');
+/** --ha: the one-node topology beside the replicated one (bench/ha.ts); loadtests/bench --ha starts that. */
+export const HA = process.argv.includes('--ha');
+/** The replicated topology's HAProxy, and its pid files (its STACK_HOME's run/). */
+export const HA_URL = process.env.BENCH_HA_URL ?? 'http://127.0.0.1:3200';
+export const HA_RUN = process.env.BENCH_HA_RUN ?? join(ROOT, '.local/ha/run');
 
 export function loopbackOnly(url: string): void {
   const host = new URL(url.includes('://') ? url : `tcp://${url}`).hostname;

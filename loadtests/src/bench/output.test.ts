@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { benchMarkdown, type Results } from './output.ts';
+import { benchMarkdown, haMarkdown, type Results } from './output.ts';
 
 const step = (rps: number, statuses: Record<string, number>, cpuMs: Record<string, number>) => ({
   rps,
@@ -86,6 +86,69 @@ describe('the bench output', () => {
       | sold-out path, edge answer off | gateway 0.050, issuer 0.031 | 0.081 | 24,691 req/s |
       | accepted path, auth on (incl. persisting) | issuer 0.084, gateway 0.080, persister 0.044 | 0.208 | 9,615 req/s |
       | sold-out path, auth on | gateway 0.065, issuer 0.031 | 0.096 | 20,833 req/s |
+      "
+    `);
+  });
+});
+
+describe('the --ha output', () => {
+  const soldOut = (rps: number, gw: Record<string, number>, rest: Record<string, number>) => ({
+    edgeOn: { ...step(2 * rps, { '409': 100_000 }, gw), couponId: 1 },
+    edgeOff: { ...step(rps, { '409': 100_000 }, { ...gw, ...rest }), couponId: 1 },
+  });
+  const accepted = (cpuMs: Record<string, number>) => ({
+    ...step(4_000, { '202': 100_000 }, cpuMs),
+    couponId: 2,
+    stats: { quantity: 10_000_000, admitted: 100_000, persisted: 100_000, dlt: 0 },
+  });
+  const ha = {
+    soldOut: {
+      oneNode: soldOut(12_000, { gateway: 0.03 }, { issuer: 0.02, redis: 0.004 }),
+      replicated: soldOut(
+        9_000,
+        { 'gateway-1': 0.02, 'gateway-2': 0.021, haproxy: 0.03 },
+        { issuer: 0.028, redis1: 0.004, sentinel1: 0.001, kafka1: 0.01, kafka2: 0.01 },
+      ),
+    },
+    accepted: {
+      oneNode: accepted({ gateway: 0.05, issuer: 0.05, kafka: 0.02, mariadb: 0.02, persister: 0.03 }),
+      replicated: accepted({
+        'gateway-1': 0.04,
+        'gateway-2': 0.04,
+        issuer: 0.08,
+        kafka1: 0.03,
+        galera1: 0.03,
+        dbproxy: 0.01,
+        persister: 0.03,
+      }),
+    },
+  };
+
+  it('sums each topology by process group and sets --ha beside one node, the app tier judged', () => {
+    expect(haMarkdown(ha, 95, new Date('2026-12-06T21:00:00Z'))).toMatchInlineSnapshot(`
+      "Replicated topology (scripts/start --ha, through HAProxy) beside one node, 2026-12-06T21:00:00.000Z, 10 s per wrk step, 64 connections, total 95 s
+
+      CPU per request (ms of CPU time, from /proc, during the step), one node → --ha (× one node)
+
+      | process group | sold-out, edge answer on | sold-out, edge answer off | accepted (incl. persisting) |
+      |---|---:|---:|---:|
+      | throughput (req/s) | 24,000 → 18,000 (0.8×) | 12,000 → 9,000 (0.8×) | 4,000 → 4,000 (1.0×) |
+      | gateways | 0.030 → 0.041 (1.4×) | 0.030 → 0.041 (1.4×) | 0.050 → 0.080 (1.6×) |
+      | issuer | – → – | 0.020 → 0.028 (1.4×) | 0.050 → 0.080 (1.6×) |
+      | HAProxy | – → 0.030 | – → 0.030 | – → – |
+      | Redis (+ Sentinels) | – → – | 0.004 → 0.005 (1.3×) | – → – |
+      | Kafka brokers | – → – | – → 0.020 | 0.020 → 0.030 (1.5×) |
+      | persister | – → – | – → – | 0.030 → 0.030 (1.0×) |
+      | MariaDB (+ Galera, its proxy) | – → – | – → – | 0.020 → 0.040 (2.0×) |
+      | app tier (gateways + issuer), sold-out target ≤ 1.5× | **0.030 → 0.041 (1.4×)** ✓ | **0.050 → 0.069 (1.4×)** ✓ | **0.100 → 0.160 (1.6×)** |
+      | total | 0.030 → 0.071 (2.4×) | 0.054 → 0.124 (2.3×) | 0.170 → 0.260 (1.5×) |
+
+      - sold-out, edge answer on, one node: 24,000 req/s (p50 1.23 ms, p99 12.3 ms; 100,000 × 409)
+      - sold-out, edge answer on, --ha: 18,000 req/s (p50 1.23 ms, p99 12.3 ms; 100,000 × 409)
+      - sold-out, edge answer off, one node: 12,000 req/s (p50 1.23 ms, p99 12.3 ms; 100,000 × 409)
+      - sold-out, edge answer off, --ha: 9,000 req/s (p50 1.23 ms, p99 12.3 ms; 100,000 × 409)
+      - accepted (incl. persisting), one node: 4,000 req/s (p50 1.23 ms, p99 12.3 ms; 100,000 × 202)
+      - accepted (incl. persisting), --ha: 4,000 req/s (p50 1.23 ms, p99 12.3 ms; 100,000 × 202)
       "
     `);
   });

@@ -9,7 +9,9 @@ import type { WrkResult } from '../wrk.ts';
 import type { Stats } from './admin.ts';
 import type { AuthSteps } from './auth.ts';
 import { CONNECTIONS, DRY, SECONDS, SERVICES } from './config.ts';
+import type { HaSteps } from './ha.ts';
 import type { DrainResult } from './persister.ts';
+import { groupOf } from './procs.ts';
 import type { SeedReport } from './seed.ts';
 import type { SoldOut } from './sold-out.ts';
 import type { Step } from './wrk.ts';
@@ -201,20 +203,100 @@ export function benchMarkdown(x: Results, at = new Date()): string {
   ].join('\n');
 }
 
+/** The process groups of --ha's table, in its order, with their labels (procs.ts groupOf). */
+const GROUPS: Record<string, string> = {
+  gateway: 'gateways',
+  issuer: 'issuer',
+  haproxy: 'HAProxy',
+  redis: 'Redis (+ Sentinels)',
+  kafka: 'Kafka brokers',
+  persister: 'persister',
+  mariadb: 'MariaDB (+ Galera, its proxy)',
+};
+const APP_TIER = ['gateway', 'issuer'];
+
+/** CPU per request of a step by process group. */
+function byGroup(st: Step): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [name, ms] of Object.entries(st.cpuMs))
+    if (Number.isFinite(ms)) out.set(groupOf(name), (out.get(groupOf(name)) ?? 0) + ms);
+  return out;
+}
+
+/** "one node → --ha (×)" for one figure. */
+function beside(one: number | undefined, ha: number | undefined, d = 3): string {
+  const x = one && ha !== undefined ? ` (${(ha / one).toFixed(1)}×)` : '';
+  const n = (v: number | undefined) => (v === undefined ? '–' : d === 0 ? f(v) : v.toFixed(d));
+  return `${n(one)} → ${n(ha)}${x}`;
+}
+
+/** --ha: CPU per request per process group, one node → the replicated topology, and the app tier's ratio. */
+export function haMarkdown(x: HaSteps, seconds: number, at = new Date()): string {
+  const cols: [string, Step, Step][] = [
+    ['sold-out, edge answer on', x.soldOut.oneNode.edgeOn, x.soldOut.replicated.edgeOn],
+    ['sold-out, edge answer off', x.soldOut.oneNode.edgeOff, x.soldOut.replicated.edgeOff],
+    ['accepted (incl. persisting)', x.accepted.oneNode, x.accepted.replicated],
+  ];
+  const g = cols.map(([, one, ha]) => [byGroup(one), byGroup(ha)] as const);
+  const names = [...new Set([...Object.keys(GROUPS), ...g.flatMap(([a, b]) => [...a.keys(), ...b.keys()])])];
+  const sum = (m: Map<string, number>, only?: string[]) =>
+    [...m].filter(([k]) => !only || only.includes(k)).reduce((a, [, v]) => a + v, 0);
+  const row = (label: string, cell: (i: number) => string) =>
+    `| ${label} | ${cols.map((_, i) => cell(i)).join(' | ')} |`;
+  const tier = (i: number) => {
+    const [one, ha] = g[i] ?? [new Map(), new Map()];
+    const ratio = sum(ha, APP_TIER) / sum(one, APP_TIER);
+    const judged = i < 2 ? ` ${yes(ratio <= TARGETS.haAppTierRatio)}` : '';
+    return `**${beside(sum(one, APP_TIER), sum(ha, APP_TIER))}**${judged}`;
+  };
+  return [
+    `Replicated topology (scripts/start --ha, through HAProxy) beside one node, ${at.toISOString()}, ${SECONDS} s per wrk step, ${CONNECTIONS} connections, total ${seconds.toFixed(0)} s`,
+    '',
+    'CPU per request (ms of CPU time, from /proc, during the step), one node → --ha (× one node)',
+    '',
+    `| process group | ${cols.map(([l]) => l).join(' | ')} |`,
+    `|---|${cols.map(() => '---:').join('|')}|`,
+    row('throughput (req/s)', (i) => beside(cols[i]?.[1].rps, cols[i]?.[2].rps, 0)),
+    ...names
+      .filter((n) => g.some(([a, b]) => a.has(n) || b.has(n)))
+      .map((n) => row(GROUPS[n] ?? n, (i) => beside(g[i]?.[0].get(n), g[i]?.[1].get(n)))),
+    row(`app tier (gateways + issuer), sold-out target ≤ ${TARGETS.haAppTierRatio}×`, tier),
+    row('total', (i) => beside(sum(g[i]?.[0] ?? new Map()), sum(g[i]?.[1] ?? new Map()))),
+    '',
+    ...cols.flatMap(([l, one, ha]) => [
+      `- ${l}, one node: ${wrkFigures(one)}`,
+      `- ${l}, --ha: ${wrkFigures(ha)}`,
+    ]),
+    '',
+  ].join('\n');
+}
+
 /** Writes bench.md and bench.json into dir (not in a dry run) and prints the Markdown. */
-export async function writeBench(dir: string, x: Results): Promise<void> {
-  const md = benchMarkdown(x);
+async function write(dir: string, md: string, json: unknown): Promise<void> {
   if (DRY) {
     console.log(md);
     console.log('(dry run: made-up figures, nothing written)');
     return;
   }
-  const { hello, accepted, soldOut, auth, drain, seed } = x;
   await writeFile(join(dir, 'bench.md'), md);
-  await writeFile(
-    join(dir, 'bench.json'),
-    `${JSON.stringify({ hello, accepted, soldOut, auth, drain, seed: seed && { latency: seed.latency, rows: seed.rows, ok: seed.ok }, rssPeak: rssPeak(x), ratio: ratioOf(x) }, null, 2)}\n`,
-  );
+  await writeFile(join(dir, 'bench.json'), `${JSON.stringify(json, null, 2)}\n`);
   console.log(md);
   console.log(`(written to ${dir})`);
 }
+
+export function writeBench(dir: string, x: Results): Promise<void> {
+  const { hello, accepted, soldOut, auth, drain, seed } = x;
+  const json = {
+    hello,
+    accepted,
+    soldOut,
+    auth,
+    drain,
+    seed: seed && { latency: seed.latency, rows: seed.rows, ok: seed.ok },
+    rssPeak: rssPeak(x),
+    ratio: ratioOf(x),
+  };
+  return write(dir, benchMarkdown(x), json);
+}
+
+export const writeHa = (dir: string, x: HaSteps, seconds: number) => write(dir, haMarkdown(x, seconds), x);

@@ -4,8 +4,8 @@
  * the run-time setting `edgeSoldOutTtlMs` (PATCH /admin/settings), which is removed again after.
  */
 import { changeSettings, createCoupon, issue, waitPersisted } from './admin.ts';
-import { BASE_URL, SECONDS } from './config.ts';
-import { cpuPerRequest, cpuSnapshot } from './procs.ts';
+import { SECONDS } from './config.ts';
+import { cpuPerRequest, ONE_NODE, type Target } from './procs.ts';
 import { type Step, wrk } from './wrk.ts';
 
 /** The edge answer's lifetime during the "on" run: long enough that the run measures the edge alone. */
@@ -18,22 +18,23 @@ export interface SoldOut {
   edgeOff: Step & { couponId: number };
 }
 
-export async function soldOutPath(): Promise<SoldOut> {
-  const { id } = await createCoupon(1, 'sold-out path');
-  await issue(1, id); // takes the only coupon
-  await waitPersisted(id, 30_000);
+export async function soldOutPath(t: Target = ONE_NODE): Promise<SoldOut> {
+  const { id } = await createCoupon(1, 'sold-out path', t.url);
+  await issue(1, id, t.url); // takes the only coupon
+  await waitPersisted(id, 30_000, t.url);
   const run = async (edgeSoldOutTtlMs: number, firstUser: number) => {
-    await changeSettings({ edgeSoldOutTtlMs });
-    await wrk(BASE_URL, 2, [String(id), String(firstUser)]); // warm-up
-    const before = await cpuSnapshot();
-    const r = await wrk(BASE_URL, SECONDS, [String(id), String(firstUser + 100_000_000)]);
-    return { ...r, cpuMs: cpuPerRequest(before, await cpuSnapshot(), r.requests), couponId: id };
+    await changeSettings({ edgeSoldOutTtlMs }, t.url);
+    // Warm-up; meanwhile the other gateways hear of the setting (pub/sub, within a second).
+    await wrk(t.url, 2, [String(id), String(firstUser)]);
+    const before = await t.cpu();
+    const r = await wrk(t.url, SECONDS, [String(id), String(firstUser + 100_000_000)]);
+    return { ...r, cpuMs: cpuPerRequest(before, await t.cpu(), r.requests), couponId: id };
   };
   try {
     const edgeOn = await run(EDGE_ON_MS, 1_000_000_000);
     const edgeOff = await run(0, 2_000_000_000);
     return { edgeOn, edgeOff };
   } finally {
-    await changeSettings({ edgeSoldOutTtlMs: null });
+    await changeSettings({ edgeSoldOutTtlMs: null }, t.url);
   }
 }

@@ -58,6 +58,7 @@ export async function startGateway(
   const clients = new ClientLimiter({
     limits: { userPerSec: env.RATE_LIMIT_USER_PER_SEC, addressPerSec: env.RATE_LIMIT_ADDRESS_PER_SEC },
     redis,
+    sharedUsers: env.RATE_LIMIT_USER_SHARED,
   });
   const auth = env.AUTH_MODE === 'jwt' ? await authenticator(env, log) : undefined;
   if (env.AUTH_MODE !== 'jwt')

@@ -226,3 +226,22 @@ describe('IssueService: a lost gate', () => {
     expect(healer.gateLost).toHaveBeenCalledExactlyOnceWith(7);
   });
 });
+
+describe('IssueService: batches of the same turn', () => {
+  it('happy: batches that arrive together (two gateways) share one gate pipeline, each gets its own outcomes', async () => {
+    const { s, gate } = service({ admit: (r) => r.map((x) => (x.userId % 2 ? 'ISSUED' : 'SOLD_OUT')) });
+    const [a, b] = await Promise.all([s.issueMany([req(1), req(2)]), s.issueMany([req(3), req(4), req(5)])]);
+    expect(gate.admitMany).toHaveBeenCalledExactlyOnceWith([req(1), req(2), req(3), req(4), req(5)]);
+    expect(a?.map((x) => (x as { outcome: string }).outcome)).toEqual(['ISSUED', 'SOLD_OUT']);
+    expect(b?.map((x) => (x as { outcome: string }).outcome)).toEqual(['ISSUED', 'SOLD_OUT', 'ISSUED']);
+  });
+
+  it('error: a gate that fails answers every batch of that pipeline 503, and the next turn asks it again', async () => {
+    const { s, gate } = service();
+    gate.admitMany.mockRejectedValueOnce(new Error('connection lost'));
+    const [a, b] = await Promise.all([s.issueMany([req(1)]), s.issueMany([req(2)])]);
+    for (const x of [...(a ?? []), ...(b ?? [])]) expect503(x);
+    expect(await s.issueMany([req(3)])).toEqual([expect.objectContaining({ outcome: 'ISSUED' })]);
+    expect(gate.admitMany).toHaveBeenCalledTimes(2);
+  });
+});

@@ -1,6 +1,7 @@
 import {
   AppError,
   encodeIssuedEvent,
+  type IssueOutcome,
   type IssueRequest,
   type IssueResponse,
   newIssuedEvent,
@@ -54,6 +55,9 @@ export interface IssueDeps {
 export class IssueService {
   private readonly guard = new ProduceGuard(KAFKA_COOLDOWN_MS);
   private readonly knownMissing = new Map<number, number>();
+  /** Batches waiting for the gate's next pipeline (see decide). */
+  private deciding: Array<{ reqs: readonly IssueRequest[]; done: (o: Array<IssueOutcome | Error>) => void }> =
+    [];
 
   constructor(private readonly deps: IssueDeps) {}
 
@@ -66,9 +70,7 @@ export class IssueService {
     if (this.deps.producer.stalledMs > (this.deps.stallMs ?? 1_000)) return reqs.map(() => KAFKA_DOWN);
     const pass = this.guard.enter();
     if (pass === 'refuse') return reqs.map(() => KAFKA_DOWN);
-    const outcomes = await this.deps.gate
-      .admitMany(reqs)
-      .catch((err: unknown) => reqs.map(() => err as Error));
+    const outcomes = await this.decide(reqs);
     if (pass === 'probe' && !outcomes.some((o) => o === 'ISSUED')) this.guard.probeUnused();
     if (this.deps.served)
       outcomes.forEach((o, i) => {
@@ -103,6 +105,33 @@ export class IssueService {
     );
     this.logIssued(reqs, results);
     return results;
+  }
+
+  /**
+   * The gate's decisions for a batch. Batches that arrive in the same event-loop turn (several
+   * gateways each send their own, half as large with two) share one gate pipeline and its one WAIT:
+   * the Redis round trip is paid per turn, not per gateway (loadtests/CPU.md, the --ha profile).
+   */
+  private decide(reqs: readonly IssueRequest[]): Promise<Array<IssueOutcome | Error>> {
+    return new Promise((done) => {
+      if (this.deciding.push({ reqs, done }) === 1) setImmediate(() => this.decideTogether());
+    });
+  }
+
+  private decideTogether(): void {
+    const waiting = this.deciding;
+    this.deciding = [];
+    const all = waiting.length === 1 ? (waiting[0]?.reqs ?? []) : waiting.flatMap((w) => w.reqs);
+    void this.deps.gate
+      .admitMany(all)
+      .catch((err: unknown) => all.map(() => err as Error))
+      .then((outcomes) => {
+        let at = 0;
+        for (const w of waiting) {
+          w.done(outcomes.slice(at, at + w.reqs.length));
+          at += w.reqs.length;
+        }
+      });
   }
 
   /** While a heal runs: a coupon whose gate decided a request is back (GateHealer.sawGate). */

@@ -166,7 +166,7 @@ export class BatchWriter {
     }
   }
 
-  private async insertAll(rows: Row[], p: EachBatchPayload, refusedHere: Set<string>): Promise<Persisted> {
+  private async insertAll(rows: Row[], p: BatchPayload, refusedHere: Set<string>): Promise<Persisted> {
     const out: Persisted = { inserted: 0, poison: [], overQuantity: 0, replayRefused: 0 };
     const chunk = this.deps.cfg.insertChunk;
     for (let i = 0; i < rows.length; i += chunk) {
@@ -227,7 +227,7 @@ export class BatchWriter {
    */
   private async isolate(
     rows: Row[],
-    p: EachBatchPayload,
+    p: BatchPayload,
     attempts: number,
     firstFailureAt: Date,
     refusedHere: Set<string>,
@@ -270,6 +270,6 @@ export class BatchWriter {
  * has passed, so calling it often costs nothing). A failed heartbeat (a rebalance) is not the write's
  * failure: isRunning / isStale tell the loop to stop.
  */
-async function keepAlive(p: EachBatchPayload): Promise<void> {
+async function keepAlive(p: Pick<BatchPayload, 'heartbeat'>): Promise<void> {
   await p.heartbeat().catch(() => undefined);
 }

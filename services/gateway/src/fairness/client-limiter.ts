@@ -17,6 +17,11 @@ export interface ClientLimiterConfig {
   limits: ClientLimits;
   /** When given, the counters live in Redis and every gateway shares them (RATE_LIMIT_SHARED). */
   redis?: Redis;
+  /**
+   * false: the per-user counters stay in memory even with `redis` (RATE_LIMIT_USER_SHARED=false:
+   * the load balancer routes by user, so one gateway sees all of a user's requests).
+   */
+  sharedUsers?: boolean;
   /** Redis key prefix; gateways that share limits share it. */
   keyPrefix?: string;
   /** A Redis call that has not answered after this long is decided by the memory limiter. */
@@ -51,7 +56,9 @@ const REDIS_TIMEOUT_MS = 200;
  * insurance (Redis down, slow or not ready: each gateway limits on its own, as the global bucket
  * does). A key over its limit in Redis is then blocked in memory for the rest of its window, so a
  * client hammering costs no Redis call. A limit of 0 costs nothing. The global bucket (rate-limit.ts)
- * stays beside these.
+ * stays beside these. A Redis counter costs a round trip per request (about as much gateway CPU as the
+ * rest of a sold-out answer, and a replicated write in Redis): behind a load balancer that routes by
+ * user, `sharedUsers: false` keeps the per-user counters in memory (loadtests/CPU.md, decisions/0018).
  *
  * setLimits() changes the limits at run time; the counters of the current window start again.
  */
@@ -134,7 +141,7 @@ export class ClientLimiter {
     if (points === 0) return undefined;
     const keyPrefix = `${this.cfg.keyPrefix ?? 'coupon-gateway'}:${kind}`;
     const memory = new RateLimiterMemory({ keyPrefix, points, duration });
-    if (!this.cfg.redis) return memory;
+    if (!this.cfg.redis || (kind === 'user' && this.cfg.sharedUsers === false)) return memory;
     const shared = new RateLimiterRedis({
       storeClient: this.cfg.redis,
       keyPrefix,

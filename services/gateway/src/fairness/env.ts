@@ -1,3 +1,4 @@
+import { boolish } from '@coupon/kit';
 import { z } from 'zod';
 import { parseTrustedProxies } from './client-address.js';
 
@@ -9,6 +10,12 @@ export const fairnessEnv = {
    * before the issuer is asked. A user hammering after a 409 costs a map lookup. 0: no limit.
    */
   RATE_LIMIT_USER_PER_SEC: z.coerce.number().int().min(0).default(5),
+  /**
+   * With RATE_LIMIT_SHARED: keep the per-user counters in Redis, one call per request (true), or in
+   * each gateway (false), exact only when the load balancer sends every request of a user to the same
+   * gateway, as scripts/start --ha's HAProxy does (it hashes the path's userId; decisions/0018).
+   */
+  RATE_LIMIT_USER_SHARED: boolish.default(true),
   /**
    * Issue requests one client address may make per second (many ids from one script). Off by
    * default: a carrier's NAT puts thousands of users behind one address, and a load test on this
