@@ -164,6 +164,23 @@ describe('grace per admission', () => {
     await expect.poll(() => issueRecord(pool, coupon.id, user)).toBe('ISSUED');
   });
 
+  it('error: a gate whose coupon has no row in MySQL is reported and nothing is republished', async () => {
+    // A gate left by another database in a shared Redis (or a database restored from before it).
+    const id = 900_000_000 + Math.floor(Math.random() * 1_000_000);
+    const [meta, stock, users] = gateKeys(id);
+    await ops.redis.multi().hset(meta, 'quantity', '3').set(stock, '1').sadd(users, '1', '2').exec();
+    try {
+      const r = await reconcileCoupon(rule, id, { repair: true, graceMs: 0 });
+      expect([r.status, r.republished]).toEqual([
+        'no coupon in MySQL (a gate without its row: restore the row or delete the gate)',
+        0,
+      ]);
+      expect([...(await eventsOf(id)).keys()]).toEqual([]);
+    } finally {
+      await ops.redis.del(meta, stock, users);
+    }
+  });
+
   it('happy: one reconcile at a time per coupon; a second one reports busy', async () => {
     const coupon = await sys.admin.createCoupon(5);
     const held = await acquireLock(ops.redis, reconcileLockKey(coupon.id), coupon.id, 10_000);

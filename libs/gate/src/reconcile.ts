@@ -7,7 +7,7 @@ import {
   reconcileLockKey,
   type TopicNames,
 } from '@coupon/contracts';
-import { countSettled, type DbPool, issuedUserIdsAfter, settledAmong } from '@coupon/db';
+import { countSettled, type DbPool, findCoupon, issuedUserIdsAfter, settledAmong } from '@coupon/db';
 import type { Redis } from 'ioredis';
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import { rangesFromGroup, readRanges } from './kafka-read.js';
@@ -43,7 +43,13 @@ export interface ReconcileOptions {
   kafkaIdleMs?: number;
 }
 
-export type ReconcileStatus = 'ok' | 'drift' | 'repaired' | 'no gate (run rewarm)' | 'busy';
+export type ReconcileStatus =
+  | 'ok'
+  | 'drift'
+  | 'repaired'
+  | 'no gate (run rewarm)'
+  | 'no coupon in MySQL (a gate without its row: restore the row or delete the gate)'
+  | 'busy';
 
 /** Counts, plus at most SAMPLE ids of each kind: a report stays small whatever the coupon's size. */
 export interface CouponReconcile {
@@ -133,6 +139,14 @@ async function underLock(
   for (const [err] of replies) if (err) throw err;
   const [q, left, card, graced] = replies.map(([, v]) => v) as [string | null, string | null, number, number];
   if (q === null) return blankReport(couponId, 'no gate (run rewarm)');
+  // A gate whose coupon has no row (a database restored from before it, or another database's gate
+  // in a shared Redis): every event republished for it would fail its foreign key into the DLT.
+  // Nothing is repaired; the report says so, and the admissions stay in the gate meanwhile.
+  if (!(await findCoupon(pool, couponId)))
+    return blankReport(
+      couponId,
+      'no coupon in MySQL (a gate without its row: restore the row or delete the gate)',
+    );
   const r = blankReport(couponId, 'ok');
   r.quantity = Number(q);
   r.remaining = Number(left ?? 0);

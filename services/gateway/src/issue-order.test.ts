@@ -1,41 +1,35 @@
-import { createLogger } from '@coupon/kit';
+import type { Env } from '@coupon/kit';
+import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
-import { createApp } from './app.js';
-import type { Authenticator } from './auth/authenticator.js';
 import { EdgeSoldOut } from './edge.js';
-import type { IssuerClient } from './issuer-client.js';
-import type { RateLimiter } from './rate-limit.js';
+import { type IssueHandlerDeps, issueHandler } from './issue.js';
 
 /** The order of the issue route's checks (issue.ts): the edge's SOLD_OUT needs no identity (decisions/0017). */
 function app() {
   const asked = { issuer: 0, auth: 0 };
-  const issuer = {
-    issue: async () => {
-      asked.issuer++;
-      return { outcome: 'SOLD_OUT' };
-    },
-    breaker: { opened: false },
-    retryAfterSec: 1,
-  } as unknown as IssuerClient;
-  const auth = {
-    check: (header: string | undefined) => {
-      asked.auth++;
-      return header === 'Bearer good'
-        ? undefined
-        : { code: 'UNAUTHENTICATED', message: 'a bearer token is required' };
-    },
-  } as unknown as Authenticator;
   const edge = new EdgeSoldOut(60_000);
   edge.setLive(true);
-  const a = createApp({
-    issuer,
-    limiter: { take: () => true, retryAfterSec: 1 } as unknown as RateLimiter,
-    auth,
+  const deps: IssueHandlerDeps = {
+    issuer: {
+      issue: async () => {
+        asked.issuer++;
+        return { outcome: 'SOLD_OUT' };
+      },
+      breaker: { opened: false },
+      retryAfterSec: 1,
+    },
+    auth: {
+      check: (header: string | undefined) => {
+        asked.auth++;
+        return header === 'Bearer good'
+          ? undefined
+          : { code: 'UNAUTHENTICATED', message: 'a bearer token is required' };
+      },
+    },
+    limiter: { take: () => true, retryAfterSec: 1 },
     edge,
-    log: createLogger('gateway', 'silent'),
-    adminToken: 'test-admin-token',
-    draining: () => false,
-  });
+  };
+  const a = new Hono<Env>().post('/coupons/:userId/issue-async', issueHandler(deps));
   const post = (couponId: number, token?: string) =>
     a.request(`/coupons/7/issue-async?couponId=${couponId}`, {
       method: 'POST',

@@ -14,7 +14,7 @@ function app(outcome: IssueOutcome) {
     retryAfterSec: 1,
     get: unexpected,
     post: unexpected,
-    patch: unexpected,
+    call: unexpected,
   };
   const limiter = { take: () => true, retryAfterSec: 1 };
   return createApp({

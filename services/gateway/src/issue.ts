@@ -34,7 +34,7 @@ export interface IssueHandlerDeps {
   /** Sold-out at the edge (edge.ts); absent: every request asks the issuer. */
   edge?: EdgeSoldOut;
   /** AUTH_MODE=jwt; absent: the path's userId is believed (none, trusted-upstream). */
-  auth?: Authenticator;
+  auth?: Pick<Authenticator, 'check'>;
   /** Per-user and per-address limits; absent: only the global bucket. */
   clients?: ClientLimiter;
   trustedProxies?: TrustedProxies;

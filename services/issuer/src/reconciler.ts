@@ -45,6 +45,8 @@ export class Reconciler {
   private readonly seen = new Set<number>();
   /** Per coupon, what this instance's last pass found: the gauges sum them. */
   private readonly figures = new Map<number, { ambiguous: number; oldestSince?: number }>();
+  /** Coupons whose gate has no row in MySQL, logged once each. */
+  private readonly orphans = new Set<number>();
   private readonly abort = new AbortController();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
@@ -96,6 +98,16 @@ export class Reconciler {
         });
         reports.push(r);
         if (r.status === 'busy') continue; // another instance works it now: keep what we saw last
+        if (r.status.startsWith('no coupon in MySQL')) {
+          this.figures.delete(id);
+          if (!this.orphans.has(id))
+            log.error(
+              { couponId: id, status: r.status },
+              'reconcile: a gate without its coupon row; nothing republished',
+            );
+          this.orphans.add(id);
+          continue;
+        }
         if (r.status === 'no gate (run rewarm)') this.figures.delete(id);
         else this.figures.set(id, figuresOf(r));
         budget -= r.republished + r.adopted;

@@ -1,5 +1,3 @@
-import type { Redis } from 'ioredis';
-import type { Producer } from 'kafkajs';
 import { describe, expect, it, vi } from 'vitest';
 import { DLT_SEND_MAX_BYTES, dltChunks, sendToDlt } from './dlt.js';
 
@@ -17,13 +15,7 @@ describe('DLT sends stay under the broker limit', () => {
     const sends: Array<{ messages: Array<{ key: Buffer }> }> = [];
     const producer = { send: vi.fn(async (r: (typeof sends)[number]) => void sends.push(r)) };
     const entries = Array.from({ length: 1_000 }, (_, i) => entry(i));
-    await sendToDlt(
-      producer as unknown as Producer,
-      'dlt',
-      { incrby: vi.fn(async () => 1) } as unknown as Redis,
-      { topic: 't', partition: 0 },
-      entries,
-    );
+    await sendToDlt(producer, 'dlt', { incrby: vi.fn(async () => 1) }, { topic: 't', partition: 0 }, entries);
     expect(sends.length).toBeGreaterThan(4); // 1,000 × ~1.5 KB: past the 1 MiB a broker takes by default
     expect(sends.flatMap((s) => s.messages.map((m) => String(m.key)))).toEqual(
       entries.map((e) => `k${e.message.offset}`),
