@@ -212,7 +212,14 @@ export const replicaStall = async (tm: Timing): Promise<FaultSpec<Stalled>> => {
       cont();
       await ha.stop();
     },
-    build: async (t) => ({ ...(await basic(t, { issuer: ISSUER_ENV })), ha, retried: [], rejected: 0 }),
+    // The edge's SOLD_OUT off: it answers a holder SOLD_OUT too (docs/outcomes.md, "Sold-out at the
+    // edge"), and the retries' check reads what the issuers decided for each user.
+    build: async (t) => ({
+      ...(await basic(t, { issuer: ISSUER_ENV, gateway: { EDGE_SOLD_OUT_TTL_MS: '0' } })),
+      ha,
+      retried: [],
+      rejected: 0,
+    }),
     inject: async (s, { load }) => {
       const primary = (await ha.primary()) as Node;
       const replicas = (['redis1', 'redis2', 'redis3'] as const).filter((n) => n !== primary);
